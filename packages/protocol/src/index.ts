@@ -1,0 +1,5 @@
+export { ErrorCode, KibitzError, isKibitzError, isErrorCode, errorFromWire } from './errors.js'
+export type { WireError } from './errors.js'
+export { ok, fail } from './result.js'
+export type { Result, Decoded } from './result.js'
+export * as limits from './limits.js'

@@ -1,0 +1,32 @@
+import { readdirSync, existsSync } from 'node:fs'
+import { defineConfig } from 'vitest/config'
+
+// One vitest run covers every workspace package that has tests. Workspace imports resolve to
+// TypeScript sources through the `@kibitz/source` export condition, so tests never need a build.
+const dirs = ['packages', 'apps', 'bench'].flatMap((top) =>
+  existsSync(top)
+    ? top === 'bench'
+      ? ['bench']
+      : readdirSync(top, { withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .map((d) => `${top}/${d.name}`)
+    : [],
+)
+
+export default defineConfig({
+  resolve: { conditions: ['@kibitz/source', 'module', 'node', 'import', 'default'] },
+  ssr: { resolve: { conditions: ['@kibitz/source', 'module', 'node', 'import', 'default'] } },
+  test: {
+    projects: dirs.map((root) => ({
+      extends: true,
+      test: {
+        name: root.split('/').pop(),
+        root,
+        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        pool: 'forks',
+        testTimeout: 30_000,
+        hookTimeout: 60_000,
+      },
+    })),
+  },
+})
