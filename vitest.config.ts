@@ -3,10 +3,10 @@ import { defineConfig } from 'vitest/config'
 
 // One vitest run covers every workspace package that has tests. Workspace imports resolve to
 // TypeScript sources through the `@kibitz/source` export condition, so tests never need a build.
-const dirs = ['packages', 'apps', 'bench'].flatMap((top) =>
+const dirs = ['packages', 'apps', 'bench', 'scripts'].flatMap((top) =>
   existsSync(top)
-    ? top === 'bench'
-      ? ['bench']
+    ? top === 'bench' || top === 'scripts'
+      ? [top]
       : readdirSync(top, { withFileTypes: true })
           .filter((d) => d.isDirectory())
           .map((d) => `${top}/${d.name}`)
@@ -22,7 +22,7 @@ export default defineConfig({
       test: {
         name: root.split('/').pop(),
         root,
-        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        include: ['src/**/*.test.ts', 'test/**/*.test.ts', ...(root === 'scripts' ? ['*.test.ts'] : [])],
         pool: 'forks',
         testTimeout: 30_000,
         hookTimeout: 60_000,
