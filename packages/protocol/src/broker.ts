@@ -42,7 +42,11 @@ export const JoinRequestSchema = z.object({ tag: RoomTagSchema })
 export const ClaimRequestSchema = z.object({ tag: RoomTagSchema })
 export const ReleaseRequestSchema = z.object({ tag: RoomTagSchema })
 export const LeaveRequestSchema = z.object({ tag: RoomTagSchema })
-export const SendRequestSchema = z.object({ tag: RoomTagSchema, to: SocketIdSchema, payload: BrokerPayloadSchema })
+export const SendRequestSchema = z.object({
+  tag: RoomTagSchema,
+  to: SocketIdSchema,
+  payload: BrokerPayloadSchema,
+})
 
 export type JoinRequest = z.infer<typeof JoinRequestSchema>
 export type ClaimRequest = z.infer<typeof ClaimRequestSchema>
@@ -51,7 +55,8 @@ export type LeaveRequest = z.infer<typeof LeaveRequestSchema>
 export type SendRequest = { tag: string; to: string; payload: Uint8Array }
 
 /** Every reply is either `ok: true` with fields, or `ok: false` with a wire error. */
-export type BrokerReply<T extends object = object> = ({ ok: true } & T) | { ok: false; error: WireError }
+export type BrokerReply<T extends object = object> =
+  ({ ok: true } & T) | { ok: false; error: WireError }
 
 /** `join` → who am I, and who holds the authority slot now (null: vacant, go claim it). */
 export type JoinReply = BrokerReply<{ self: string; authority: string | null }>
@@ -85,7 +90,11 @@ export interface RefusedEvent {
   error: WireError
 }
 
-const FrameEventSchema = z.object({ tag: RoomTagSchema, from: SocketIdSchema, payload: BrokerPayloadSchema })
+const FrameEventSchema = z.object({
+  tag: RoomTagSchema,
+  from: SocketIdSchema,
+  payload: BrokerPayloadSchema,
+})
 const MemberLeftEventSchema = z.object({ tag: RoomTagSchema, id: SocketIdSchema })
 const AuthorityVacatedEventSchema = z.object({ tag: RoomTagSchema, authority: SocketIdSchema })
 const WireErrorSchema = z.object({
@@ -99,9 +108,26 @@ const RefusedEventSchema = z.object({
 })
 
 function parseWith<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): Result<T> {
-  const parsed = schema.safeParse(value)
-  if (parsed.success) return ok(parsed.data)
-  return fail(ErrorCode.BAD_MESSAGE, `malformed ${what}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+  try {
+    const parsed = schema.safeParse(value)
+    if (parsed.success) return ok(parsed.data)
+    return fail(
+      ErrorCode.BAD_MESSAGE,
+      `malformed ${what}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    )
+  } catch (cause) {
+    // A throwing getter or proxy trap on hostile input (P2: decoders never throw).
+    return fail(ErrorCode.BAD_MESSAGE, `malformed ${what}`, cause)
+  }
+}
+
+/** Run a decoder body so that nothing it touches on hostile input can throw out of it. */
+function guarded<T>(what: string, body: () => Result<T>): Result<T> {
+  try {
+    return body()
+  } catch (cause) {
+    return fail(ErrorCode.BAD_MESSAGE, `malformed ${what}`, cause)
+  }
 }
 
 /** Validate a client request the broker received. */
@@ -110,27 +136,33 @@ export const decodeBrokerRequest = {
   claim: (v: unknown) => parseWith(ClaimRequestSchema, v, 'claim'),
   release: (v: unknown) => parseWith(ReleaseRequestSchema, v, 'release'),
   leave: (v: unknown) => parseWith(LeaveRequestSchema, v, 'leave'),
-  send: (v: unknown): Result<SendRequest> => {
-    const r = parseWith(SendRequestSchema, v, 'send')
-    if (!r.ok) {
-      // Distinguish an oversized payload so the sender gets TOO_LARGE rather than BAD_MESSAGE.
-      const bytes = asBytes((v as { payload?: unknown } | null)?.payload)
-      if (bytes && bytes.byteLength > MAX_BROKER_FRAME_BYTES) {
-        return fail(ErrorCode.TOO_LARGE, `frame is ${bytes.byteLength} bytes; the limit is ${MAX_BROKER_FRAME_BYTES}`)
+  send: (v: unknown): Result<SendRequest> =>
+    guarded('send', () => {
+      const r = parseWith(SendRequestSchema, v, 'send')
+      if (!r.ok) {
+        // Distinguish an oversized payload so the sender gets TOO_LARGE rather than BAD_MESSAGE.
+        const bytes = asBytes((v as { payload?: unknown } | null)?.payload)
+        if (bytes && bytes.byteLength > MAX_BROKER_FRAME_BYTES) {
+          return fail(
+            ErrorCode.TOO_LARGE,
+            `frame is ${bytes.byteLength} bytes; the limit is ${MAX_BROKER_FRAME_BYTES}`,
+          )
+        }
+        return r
       }
-      return r
-    }
-    return ok({ ...r.value, payload: asBytes(r.value.payload)! })
-  },
+      return ok({ ...r.value, payload: asBytes(r.value.payload)! })
+    }),
 }
 
 /** Validate an event the client received from the broker (a broker is untrusted input too). */
 export const decodeBrokerEvent = {
-  frame: (v: unknown): Result<FrameEvent> => {
-    const r = parseWith(FrameEventSchema, v, 'frame')
-    return r.ok ? ok({ ...r.value, payload: asBytes(r.value.payload)! }) : r
-  },
-  memberLeft: (v: unknown): Result<MemberLeftEvent> => parseWith(MemberLeftEventSchema, v, 'member-left'),
+  frame: (v: unknown): Result<FrameEvent> =>
+    guarded('frame', () => {
+      const r = parseWith(FrameEventSchema, v, 'frame')
+      return r.ok ? ok({ ...r.value, payload: asBytes(r.value.payload)! }) : r
+    }),
+  memberLeft: (v: unknown): Result<MemberLeftEvent> =>
+    parseWith(MemberLeftEventSchema, v, 'member-left'),
   authorityVacated: (v: unknown): Result<AuthorityVacatedEvent> =>
     parseWith(AuthorityVacatedEventSchema, v, 'authority-vacated'),
   refused: (v: unknown): Result<RefusedEvent> => parseWith(RefusedEventSchema, v, 'refused'),
@@ -141,7 +173,15 @@ export function decodeBrokerReply<T extends object>(
   value: unknown,
   fields: (v: Record<string, unknown>) => T | null,
 ): Result<T> {
-  if (typeof value !== 'object' || value === null) return fail(ErrorCode.BAD_MESSAGE, 'broker reply is not an object')
+  return guarded('broker reply', () => decodeReplyUnguarded(value, fields))
+}
+
+function decodeReplyUnguarded<T extends object>(
+  value: unknown,
+  fields: (v: Record<string, unknown>) => T | null,
+): Result<T> {
+  if (typeof value !== 'object' || value === null)
+    return fail(ErrorCode.BAD_MESSAGE, 'broker reply is not an object')
   const rec = value as Record<string, unknown>
   if (rec.ok === false) {
     const err = WireErrorSchema.safeParse(rec.error)
@@ -153,7 +193,8 @@ export function decodeBrokerReply<T extends object>(
   return out === null ? fail(ErrorCode.BAD_MESSAGE, 'broker reply is missing fields') : ok(out)
 }
 
-const idOrNull = (v: unknown): v is string | null => v === null || SocketIdSchema.safeParse(v).success
+const idOrNull = (v: unknown): v is string | null =>
+  v === null || SocketIdSchema.safeParse(v).success
 
 export const decodeJoinReply = (v: unknown) =>
   decodeBrokerReply(v, (r) =>

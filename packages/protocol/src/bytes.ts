@@ -24,7 +24,7 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/
 
 /** Returns null for anything that is not canonical unpadded base64url. */
 export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!BASE64URL.test(text) || text.length % 4 === 1) return null
+  if (typeof text !== 'string' || !BASE64URL.test(text) || text.length % 4 === 1) return null
   const b64 = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4)
   let binary: string
   try {
@@ -39,9 +39,14 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
 
 /** Copy any binary view (Buffer, ArrayBuffer, typed array) into a plain Uint8Array. */
 export function asBytes(value: unknown): Uint8Array<ArrayBuffer> | null {
-  if (value instanceof ArrayBuffer) return new Uint8Array(value)
-  if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) {
-    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  // `instanceof` runs a proxy's getPrototypeOf trap: hostile input must not throw out of here.
+  try {
+    if (value instanceof ArrayBuffer) return new Uint8Array(value)
+    if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) {
+      return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+    }
+  } catch {
+    return null
   }
   return null
 }

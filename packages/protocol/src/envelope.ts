@@ -41,7 +41,11 @@ export interface RoomKeys {
 
 function subtle(): SubtleCrypto {
   const s = globalThis.crypto?.subtle
-  if (!s) throw new KibitzError(ErrorCode.CRYPTO_UNAVAILABLE, 'WebCrypto (crypto.subtle) is unavailable; a secure context is required')
+  if (!s)
+    throw new KibitzError(
+      ErrorCode.CRYPTO_UNAVAILABLE,
+      'WebCrypto (crypto.subtle) is unavailable; a secure context is required',
+    )
   return s
 }
 
@@ -53,7 +57,11 @@ export async function deriveRoomKeys(roomId: string): Promise<Result<RoomKeys>> 
   try {
     const s = subtle()
     const ikm = await s.importKey('raw', utf8(room), 'HKDF', false, ['deriveBits', 'deriveKey'])
-    const tagBits = await s.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: HKDF_SALT, info: TAG_INFO }, ikm, 256)
+    const tagBits = await s.deriveBits(
+      { name: 'HKDF', hash: 'SHA-256', salt: HKDF_SALT, info: TAG_INFO },
+      ikm,
+      256,
+    )
     const key = await s.deriveKey(
       { name: 'HKDF', hash: 'SHA-256', salt: HKDF_SALT, info: KEY_INFO },
       ikm,
@@ -75,14 +83,24 @@ export async function deriveRoomKeys(roomId: string): Promise<Result<RoomKeys>> 
 }
 
 /** Seal bytes for the room. Plaintexts over {@link MAX_SEALED_PLAINTEXT_BYTES} are TOO_LARGE. */
-export async function seal(keys: RoomKeys, plaintext: Uint8Array<ArrayBuffer>): Promise<Result<Uint8Array>> {
+export async function seal(
+  keys: RoomKeys,
+  plaintext: Uint8Array<ArrayBuffer>,
+): Promise<Result<Uint8Array>> {
   if (plaintext.byteLength > MAX_SEALED_PLAINTEXT_BYTES) {
-    return fail(ErrorCode.TOO_LARGE, `sealed plaintext is ${plaintext.byteLength} bytes; the limit is ${MAX_SEALED_PLAINTEXT_BYTES}`)
+    return fail(
+      ErrorCode.TOO_LARGE,
+      `sealed plaintext is ${plaintext.byteLength} bytes; the limit is ${MAX_SEALED_PLAINTEXT_BYTES}`,
+    )
   }
   try {
     const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES))
     const ct = new Uint8Array(
-      await subtle().encrypt({ name: 'AES-GCM', iv, additionalData: keys.aad, tagLength: 128 }, keys.key, plaintext),
+      await subtle().encrypt(
+        { name: 'AES-GCM', iv, additionalData: keys.aad, tagLength: 128 },
+        keys.key,
+        plaintext,
+      ),
     )
     const out = new Uint8Array(1 + IV_BYTES + ct.byteLength)
     out[0] = ENVELOPE_VERSION
@@ -102,19 +120,30 @@ export async function seal(keys: RoomKeys, plaintext: Uint8Array<ArrayBuffer>): 
 export async function open(keys: RoomKeys, envelope: unknown): Promise<Result<Uint8Array>> {
   const bytes = asBytes(envelope)
   if (!bytes) return fail(ErrorCode.ENVELOPE_INVALID, 'envelope is not binary')
-  if (bytes.byteLength > MAX_BROKER_FRAME_BYTES) return fail(ErrorCode.TOO_LARGE, 'envelope exceeds the broker frame limit')
-  if (bytes.byteLength < MIN_ENVELOPE_BYTES) return fail(ErrorCode.ENVELOPE_INVALID, 'envelope is truncated')
-  if (bytes[0] !== ENVELOPE_VERSION) return fail(ErrorCode.ENVELOPE_INVALID, `unsupported envelope version ${bytes[0]}`)
+  if (bytes.byteLength > MAX_BROKER_FRAME_BYTES)
+    return fail(ErrorCode.TOO_LARGE, 'envelope exceeds the broker frame limit')
+  if (bytes.byteLength < MIN_ENVELOPE_BYTES)
+    return fail(ErrorCode.ENVELOPE_INVALID, 'envelope is truncated')
+  if (bytes[0] !== ENVELOPE_VERSION)
+    return fail(ErrorCode.ENVELOPE_INVALID, `unsupported envelope version ${bytes[0]}`)
   try {
     const plain = await subtle().decrypt(
-      { name: 'AES-GCM', iv: bytes.subarray(1, 1 + IV_BYTES), additionalData: keys.aad, tagLength: 128 },
+      {
+        name: 'AES-GCM',
+        iv: bytes.subarray(1, 1 + IV_BYTES),
+        additionalData: keys.aad,
+        tagLength: 128,
+      },
       keys.key,
       bytes.subarray(1 + IV_BYTES),
     )
     return ok(new Uint8Array(plain))
   } catch (cause) {
     if (cause instanceof KibitzError) return { ok: false, error: cause }
-    return fail(ErrorCode.ENVELOPE_INVALID, 'envelope failed authentication (tampered or another room)')
+    return fail(
+      ErrorCode.ENVELOPE_INVALID,
+      'envelope failed authentication (tampered or another room)',
+    )
   }
 }
 

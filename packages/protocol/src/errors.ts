@@ -70,7 +70,11 @@ export class KibitzError extends Error {
 }
 
 export function isKibitzError(value: unknown): value is KibitzError {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BRAND] === true
+  )
 }
 
 /** What an error looks like on the wire and in HTTP bodies. */
@@ -86,7 +90,10 @@ export function errorFromWire(value: unknown): KibitzError {
   if (typeof value === 'object' && value !== null) {
     const { code, message } = value as Record<string, unknown>
     if (isErrorCode(code)) {
-      return new KibitzError(code, typeof message === 'string' ? message.slice(0, MAX_WIRE_ERROR_MESSAGE) : code)
+      return new KibitzError(
+        code,
+        typeof message === 'string' ? message.slice(0, MAX_WIRE_ERROR_MESSAGE) : code,
+      )
     }
   }
   return new KibitzError(ErrorCode.BAD_MESSAGE, 'malformed error from peer')

@@ -65,3 +65,36 @@ export const ROOM_TAG_CHARS = 43
 
 /** JSON nesting depth accepted from peers. */
 export const MAX_JSON_DEPTH = 32
+
+/** Message discriminators (`t`, `k`, `__kib_agent`, ink `k`). */
+export const MAX_KIND_CHARS = 32
+/** Engine SemVer string. */
+export const MAX_SEMVER_CHARS = 64
+/** Role tag on a roster member. */
+export const MAX_ROLE_CHARS = 32
+/** Free-text reason (kick). */
+export const MAX_REASON_CHARS = 200
+/** An agent key assertion (signed, room-bound). */
+export const MAX_ASSERTION_CHARS = 2048
+/** Capability names per list in one grant, and their length. */
+export const MAX_CAP_NAMES = 16
+export const MAX_CAP_NAME_CHARS = 32
+/** Transfer metadata. */
+export const MAX_MIME_CHARS = 100
+export const MAX_FILE_NAME_CHARS = 120
+/** One base64 chunk of a JSON `xchunk`: 4 × ceil(TRANSFER_CHUNK_BYTES / 3) characters. */
+export const MAX_CHUNK_BASE64_CHARS = 4 * Math.ceil(TRANSFER_CHUNK_BYTES / 3)
+/** Ink colours (`#rgb`, `#rrggbbaa`, `rgb(…)`, `hsl(…)`). */
+export const MAX_COLOR_CHARS = 40
+/** ICE `sdpMid` and `usernameFragment`. */
+export const MAX_SDP_MID_CHARS = 64
+export const MAX_UFRAG_CHARS = 256
+/** Media-health figures (kbps); anything above is nonsense. */
+export const MAX_KBPS = 1_000_000
+
+/** Bytes a sealed envelope adds around its plaintext: version (1) + IV (12) + GCM tag (16). */
+export const ENVELOPE_OVERHEAD_BYTES = 29
+/** A whole presence or signal message as JSON: it must fit one sealed broker frame. */
+export const MAX_SEALED_MESSAGE_BYTES = MAX_BROKER_FRAME_BYTES - ENVELOPE_OVERHEAD_BYTES
+/** A whole content message as JSON on a data channel (the app payload plus its envelope). */
+export const MAX_CONTENT_MESSAGE_BYTES = MAX_APP_PAYLOAD_BYTES + 4 * KiB

@@ -11,7 +11,10 @@ export function ok<T>(value: T): Result<T> {
 }
 
 export function fail<T = never>(code: ErrorCode, message: string, cause?: unknown): Result<T> {
-  return { ok: false, error: new KibitzError(code, message, cause === undefined ? undefined : { cause }) }
+  return {
+    ok: false,
+    error: new KibitzError(code, message, cause === undefined ? undefined : { cause }),
+  }
 }
 
 /**
