@@ -14,15 +14,19 @@ const dirs = ['packages', 'apps', 'bench', 'scripts'].flatMap((top) =>
 )
 
 export default defineConfig({
-  resolve: { conditions: ['@kibitz/source', 'module', 'node', 'import', 'default'] },
-  ssr: { resolve: { conditions: ['@kibitz/source', 'module', 'node', 'import', 'default'] } },
+  resolve: { conditions: ['@kibitz/source', 'module', 'node', 'default'] },
+  ssr: { resolve: { conditions: ['@kibitz/source', 'module', 'node', 'default'] } },
   test: {
     projects: dirs.map((root) => ({
       extends: true,
       test: {
         name: root.split('/').pop(),
         root,
-        include: ['src/**/*.test.ts', 'test/**/*.test.ts', ...(root === 'scripts' ? ['*.test.ts'] : [])],
+        include: [
+          'src/**/*.test.ts',
+          'test/**/*.test.ts',
+          ...(root === 'scripts' ? ['*.test.ts'] : []),
+        ],
         pool: 'forks',
         testTimeout: 30_000,
         hookTimeout: 60_000,

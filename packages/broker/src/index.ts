@@ -1,0 +1,8 @@
+export { startBroker, HARD_MESSAGE_CAP_BYTES } from './server.js'
+export type { Broker } from './server.js'
+export { parseConfig, envName, helpText, DEFAULT_CONFIG } from './config.js'
+export type { BrokerConfig, CliCommand } from './config.js'
+export { BrokerMetrics } from './metrics.js'
+export type { MetricsSnapshot } from './metrics.js'
+export { createMemoryClaimStore, createRedisClaimStore } from './claims.js'
+export type { Claim, ClaimStore } from './claims.js'
