@@ -57,7 +57,8 @@ function listFiles(dir) {
   if (!existsSync(dir)) return []
   const out = []
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue
+    if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.'))
+      continue
     const path = join(dir, entry.name)
     if (entry.isDirectory()) out.push(...listFiles(path))
     else if (SOURCE_EXT.test(entry.name) && !entry.name.endsWith('.d.ts')) out.push(path)
@@ -170,7 +171,9 @@ export function checkWorkspace(root, layers = LAYERS) {
     const isApp = top === 'apps' || pkg.private === true
     const known = Object.hasOwn(layers, name)
     if (!isApp && !known) {
-      violations.push(`${name}: not in the layer map (scripts/check-deps.mjs LAYERS); place it in the graph`)
+      violations.push(
+        `${name}: not in the layer map (scripts/check-deps.mjs LAYERS); place it in the graph`,
+      )
     }
     const allowed = isApp ? null : allowedDeps(name, layers)
     const runtimeDeps = { ...pkg.dependencies, ...pkg.peerDependencies }
@@ -206,7 +209,9 @@ export function checkWorkspace(root, layers = LAYERS) {
           continue
         }
         if (/^(react|react-dom)(\/|$)/.test(spec) && !REACT_ALLOWED.has(name) && !isApp) {
-          violations.push(`${where}: imports '${spec}'; only @kibitz/react and @kibitz/widget may use React`)
+          violations.push(
+            `${where}: imports '${spec}'; only @kibitz/react and @kibitz/widget may use React`,
+          )
         }
         const target = packageOf(spec)
         if (!target || target === name) continue

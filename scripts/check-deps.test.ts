@@ -40,7 +40,7 @@ describe('dependency-direction check', () => {
 
   test('a downward graph passes', () => {
     const root = workspace({
-      '@kibitz/protocol': { files: { 'src/index.ts': "export const a = 1\n" } },
+      '@kibitz/protocol': { files: { 'src/index.ts': 'export const a = 1\n' } },
       '@kibitz/presence': {
         deps: ['@kibitz/protocol'],
         files: { 'src/index.ts': "import { a } from '@kibitz/protocol'\nexport const b = a\n" },
@@ -55,7 +55,9 @@ describe('dependency-direction check', () => {
       '@kibitz/presence': { deps: ['@kibitz/protocol'], files: { 'src/index.ts': '' } },
     })
     const v = checkWorkspace(root)
-    expect(v.some((x: string) => x.includes('@kibitz/protocol: depends on @kibitz/presence'))).toBe(true)
+    expect(v.some((x: string) => x.includes('@kibitz/protocol: depends on @kibitz/presence'))).toBe(
+      true,
+    )
     expect(v.some((x: string) => x.startsWith('package cycle'))).toBe(true)
   })
 
@@ -95,7 +97,8 @@ describe('dependency-direction check', () => {
       '@kibitz/protocol': { files: { 'src/index.ts': '' } },
       '@kibitz/call': {
         files: {
-          'src/a.ts': "import { z } from '@kibitz/protocol'\nimport x from '../../protocol/src/index.js'\nimport { useState } from 'react'\n",
+          'src/a.ts':
+            "import { z } from '@kibitz/protocol'\nimport x from '../../protocol/src/index.js'\nimport { useState } from 'react'\n",
         },
       },
     })
@@ -117,7 +120,11 @@ describe('dependency-direction check', () => {
         },
       },
     })
-    expect(checkWorkspace(root)).toEqual([expect.stringMatching(/import cycle: src\/a\.ts → src\/b\.ts|import cycle: src\/b\.ts → src\/a\.ts/)])
+    expect(checkWorkspace(root)).toEqual([
+      expect.stringMatching(
+        /import cycle: src\/a\.ts → src\/b\.ts|import cycle: src\/b\.ts → src\/a\.ts/,
+      ),
+    ])
   })
 
   test('findCycles finds self-loops and larger rings', () => {

@@ -75,7 +75,9 @@ function ensureSystemPackages() {
     return
   }
   for (const p of missing) {
-    console.warn(`\x1b[33m[kibitz] ${p.bin} not found: ${p.why} will be skipped (apt-get install ${p.pkg})\x1b[0m`)
+    console.warn(
+      `\x1b[33m[kibitz] ${p.bin} not found: ${p.why} will be skipped (apt-get install ${p.pkg})\x1b[0m`,
+    )
   }
 }
 
@@ -85,7 +87,16 @@ function buildAll() {
 
 async function start(args) {
   ensureInstalled()
-  if (pnpm(['exec', 'turbo', 'run', 'build', '--filter=@kibitz/broker...', '--output-logs=errors-only']) !== 0) {
+  if (
+    pnpm([
+      'exec',
+      'turbo',
+      'run',
+      'build',
+      '--filter=@kibitz/broker...',
+      '--output-logs=errors-only',
+    ]) !== 0
+  ) {
     process.exit(1)
   }
   const child = spawn(process.execPath, [join(root, 'packages/broker/dist/cli.js'), ...args], {
@@ -120,7 +131,15 @@ function test(args) {
   mkdirSync(join(root, '.tmp'), { recursive: true })
   const report = join(root, '.tmp', 'vitest-report.json')
   log('tests: vitest (every workspace project)')
-  pnpm(['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args])
+  pnpm([
+    'exec',
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    ...args,
+  ])
   let tests = { numPassedTests: 0, numFailedTests: 0, numTotalTestSuites: 0, success: false }
   try {
     tests = JSON.parse(readFileSync(report, 'utf8'))
@@ -142,7 +161,9 @@ function test(args) {
 function bench(args) {
   ensureInstalled()
   if (buildAll() !== 0) process.exit(1)
-  process.exit(run(process.execPath, ['--import', 'tsx', 'run.ts', ...args], { cwd: join(root, 'bench') }))
+  process.exit(
+    run(process.execPath, ['--import', 'tsx', 'run.ts', ...args], { cwd: join(root, 'bench') }),
+  )
 }
 
 const [cmd = 'test', ...rest] = process.argv.slice(2)

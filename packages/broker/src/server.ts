@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { ErrorCode, KibitzError } from '@kibitz/protocol'
+import { ErrorCode, KibitzError, brokerParser } from '@kibitz/protocol'
 import { Server } from 'socket.io'
 import { createMemoryClaimStore } from './claims.js'
 import { connectCluster, type Cluster } from './cluster.js'
@@ -82,6 +82,8 @@ export async function startBroker(partial: Partial<BrokerConfig> = {}): Promise<
     maxHttpBufferSize: HARD_MESSAGE_CAP_BYTES,
     serveClient: false,
     cors: { origin: '*' },
+    // One binary WebSocket message per packet (protocol broker-codec.ts); clients must match.
+    parser: brokerParser,
   })
   if (cluster) io.adapter(cluster.adapter)
 

@@ -273,3 +273,12 @@ export {
   agentAct,
 } from './agent.js'
 export type { AgentChat, AgentView, AgentAct, AgentEnvelope, AgentKind } from './agent.js'
+
+export {
+  BROKER_CODEC_VERSION,
+  PacketType,
+  brokerParser,
+  decodeBrokerPacket,
+  encodeBrokerPacket,
+} from './broker-codec.js'
+export type { BrokerPacket } from './broker-codec.js'

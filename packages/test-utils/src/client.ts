@@ -1,4 +1,5 @@
 import {
+  brokerParser,
   BrokerEvent,
   decodeBrokerEvent,
   decodeClaimReply,
@@ -59,6 +60,7 @@ export async function connectClient(
     forceNew: true,
     reconnection: false,
     timeout: opts.timeoutMs ?? 5_000,
+    parser: brokerParser,
   })
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
