@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
   kibitzTransport,
+  rawTransport,
   kibitzWireTransport,
   peerjsTransport,
   type Transport,
@@ -37,6 +38,8 @@ export interface BrokerBenchOptions {
   runtime: 'node' | 'tsx'
   /** Write V8 CPU profiles of both servers to results/profiles/ (node --cpu-prof). */
   profile: boolean
+  /** Open-loop latency phase: total frames/s offered to every system alike (0 = skip). */
+  pacedFps: number
   /** Kibitz relay load generator: the raw socket.io wire over `ws`, or the real socket.io-client. */
   client: 'wire' | 'socket.io-client'
 }
@@ -47,19 +50,21 @@ const profileArgs = (o: BrokerBenchOptions) =>
   o.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'results/profiles')}`] : []
 
 /** How each server process is started: a plain-node bundle of its entry, or tsx on the source. */
-const entries = { kibitz: '', peerjs: '' }
+const entries = { kibitz: '', peerjs: '', raw: '' }
 
 async function prepareEntries(o: BrokerBenchOptions): Promise<void> {
   const kibitz = join(REPO_DIR, 'packages/broker/src/cli.ts')
   if (!existsSync(kibitz)) throw new Error(`broker CLI not found at ${kibitz}`)
   const peerjs = join(BENCH_DIR, 'lib/peerjs-server.ts')
+  const raw = join(BENCH_DIR, 'lib/raw-relay-server.ts')
   if (o.runtime === 'tsx') {
-    Object.assign(entries, { kibitz, peerjs })
+    Object.assign(entries, { kibitz, peerjs, raw })
     return
   }
   try {
     entries.kibitz = await bundleEntry(kibitz, 'kibitz-broker')
     entries.peerjs = await bundleEntry(peerjs, 'peerjs-server')
+    entries.raw = await bundleEntry(raw, 'raw-relay-server')
   } catch (e) {
     throw new Error(
       `bundling the servers failed (try --runtime tsx): ${e instanceof Error ? e.message : String(e)}`,
@@ -104,6 +109,17 @@ async function startPeerjs(o: BrokerBenchOptions): Promise<ServerProcess> {
   })
 }
 
+async function startRaw(o: BrokerBenchOptions): Promise<ServerProcess> {
+  const port = await freePort()
+  return startServer({
+    name: 'raw relay',
+    args: [...runtimeArgs(o), entries.raw, '--port', String(port)],
+    cwd: REPO_DIR,
+    port,
+    ready: /listening on http/,
+  })
+}
+
 async function withServer<T>(
   start: () => Promise<ServerProcess>,
   fn: (s: ServerProcess) => Promise<T>,
@@ -137,6 +153,8 @@ async function relayOnce(
       measureMs: o.measureMs,
       batch: 100,
       serverPid: server.pid,
+      pacedFps: o.pacedFps,
+      pacedMs: 5000,
     })
     log(
       `${name}: ${Math.round(r.fps)} frames/s, p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms, ` +
@@ -192,20 +210,22 @@ export async function runBrokerBench(o: BrokerBenchOptions): Promise<FlatResult>
     (o.client === 'wire' ? kibitzWireTransport : kibitzTransport)(url, o.payloadBytes)
   const kibIdle = (url: string) => kibitzTransport(url, o.payloadBytes)
   const pjs = (url: string) => peerjsTransport(url, o.payloadBytes)
+  const rawT = (url: string) => rawTransport(url, o.payloadBytes)
   const ours: RelayResult[] = []
   const theirs: RelayResult[] = []
+  const floor: RelayResult[] = []
+  const systems = [
+    () => relayOnce('kibitz', () => startKibitz(o), kib, o).then((r) => void ours.push(r)),
+    () => relayOnce('peerjs', () => startPeerjs(o), pjs, o).then((r) => void theirs.push(r)),
+    () => relayOnce('raw', () => startRaw(o), rawT, o).then((r) => void floor.push(r)),
+  ]
   for (let r = 0; r < o.rounds; r++) {
-    // Alternate who goes first so drift (thermal, page cache, other tenants) hits both.
-    if (r % 2 === 0) {
-      ours.push(await relayOnce('kibitz', () => startKibitz(o), kib, o))
-      theirs.push(await relayOnce('peerjs', () => startPeerjs(o), pjs, o))
-    } else {
-      theirs.push(await relayOnce('peerjs', () => startPeerjs(o), pjs, o))
-      ours.push(await relayOnce('kibitz', () => startKibitz(o), kib, o))
-    }
+    // Rotate who goes first so drift (thermal, page cache, other tenants) hits all three.
+    for (let i = 0; i < systems.length; i++) await systems[(i + r) % systems.length]!()
   }
   const k = median(ours)
   const p = median(theirs)
+  const f = median(floor)
   const ki = await idleOnce('kibitz', () => startKibitz(o), kibIdle, o)
   const pi = o.idlePeerjs ? await idleOnce('peerjs', () => startPeerjs(o), pjs, o) : null
 
@@ -236,6 +256,22 @@ export async function runBrokerBench(o: BrokerBenchOptions): Promise<FlatResult>
     peerjs_relay_server_us_per_frame: round((p.serverCpu * 1e6) / p.fps, 1),
     peerjs_relay_generator_us_per_frame: round((p.generatorCpu * 1e6) / p.fps, 1),
     peerjs_relay_lost: p.lost,
+    paced_offered_fps: o.pacedFps,
+    paced_p50_ms: round(k.pacedLatency?.p50 ?? NaN, 3),
+    paced_p99_ms: round(k.pacedLatency?.p99 ?? NaN, 3),
+    peerjs_paced_p50_ms: round(p.pacedLatency?.p50 ?? NaN, 3),
+    peerjs_paced_p99_ms: round(p.pacedLatency?.p99 ?? NaN, 3),
+    raw_paced_p50_ms: round(f.pacedLatency?.p50 ?? NaN, 3),
+    raw_paced_p99_ms: round(f.pacedLatency?.p99 ?? NaN, 3),
+    paced_p99_ratio: round((k.pacedLatency?.p99 ?? NaN) / (p.pacedLatency?.p99 ?? NaN), 3),
+    raw_relay_fps: round(f.fps, 0),
+    raw_relay_p50_ms: round(f.latency.p50, 3),
+    raw_relay_p99_ms: round(f.latency.p99, 3),
+    raw_relay_server_cpu_cores: round(f.serverCpu, 2),
+    raw_relay_server_us_per_frame: round((f.serverCpu * 1e6) / f.fps, 1),
+    raw_relay_generator_us_per_frame: round((f.generatorCpu * 1e6) / f.fps, 1),
+    peerjs_vs_raw_server_us_ratio: round(p.serverCpu / p.fps / (f.serverCpu / f.fps), 3),
+    kibitz_vs_raw_server_us_ratio: round(k.serverCpu / k.fps / (f.serverCpu / f.fps), 3),
     server_cpu_per_frame_ratio: round(k.serverCpu / k.fps / (p.serverCpu / p.fps), 3),
     throughput_ratio: round(throughputRatio, 3),
     p99_ratio: round(k.latency.p99 / p.latency.p99, 3),
@@ -272,6 +308,22 @@ export async function runBrokerBench(o: BrokerBenchOptions): Promise<FlatResult>
   }
 
   const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : '–')
+  // Raw-floor cells, in the same order as the rows below (blank where it has no such metric).
+  const rawCells: (string | number)[] = [
+    result.raw_relay_fps!,
+    result.raw_relay_p50_ms!,
+    result.raw_relay_p99_ms!,
+    round(f.serverRssMb, 1),
+    result.raw_relay_server_cpu_cores!,
+    round(f.generatorCpu, 2),
+    result.raw_relay_server_us_per_frame!,
+    result.raw_relay_generator_us_per_frame!,
+    `${f.refused} / ${f.lost}`,
+    '',
+    '',
+    result.raw_paced_p50_ms!,
+    result.raw_paced_p99_ms!,
+  ]
   const rows: (string | number)[][] = [
     [
       'relay throughput (frames/s)',
@@ -334,8 +386,23 @@ export async function runBrokerBench(o: BrokerBenchOptions): Promise<FlatResult>
       pi ? result.peerjs_rss_mb_per_1000_idle! : 'skipped',
       pi ? ratio(per1000(ki), per1000(pi)) : '',
     ],
+    [
+      `latency p50 at ${o.pacedFps.toLocaleString('en-US')} frames/s offered (ms)`,
+      result.paced_p50_ms!,
+      result.peerjs_paced_p50_ms!,
+      ratio(k.pacedLatency?.p50 ?? NaN, p.pacedLatency?.p50 ?? NaN),
+    ],
+    [
+      `latency p99 at ${o.pacedFps.toLocaleString('en-US')} frames/s offered (ms)`,
+      result.paced_p99_ms!,
+      result.peerjs_paced_p99_ms!,
+      ratio(k.pacedLatency?.p99 ?? NaN, p.pacedLatency?.p99 ?? NaN),
+    ],
   ]
-  const table = renderTable(['metric', 'kibitz', 'peerjs', 'kibitz ÷ peerjs'], rows)
+  const table = renderTable(
+    ['metric', 'kibitz', 'peerjs', 'kibitz ÷ peerjs', 'raw ws floor'],
+    rows.map((row, i) => [...row, rawCells[i] ?? '']),
+  )
   console.log(JSON.stringify(result, null, 2))
   console.log()
   console.log(table)
@@ -366,6 +433,7 @@ export function parseBrokerArgs(argv: string[]): BrokerBenchOptions {
       duration: { type: 'string', default: '10' },
       rounds: { type: 'string', default: '3' },
       idle: { type: 'string', default: '10000' },
+      paced: { type: 'string', default: '10000' },
       'no-peerjs-idle': { type: 'boolean', default: false },
       'broker-arg': { type: 'string', multiple: true, default: [] },
       client: { type: 'string', default: 'wire' },
@@ -394,6 +462,7 @@ export function parseBrokerArgs(argv: string[]): BrokerBenchOptions {
     measureMs: int('duration', values.duration, 1, 120) * 1000,
     rounds: int('rounds', values.rounds, 1, 5),
     idleSockets: int('idle', values.idle, 100, 15_000),
+    pacedFps: int('paced', values.paced, 0, 100_000),
     idlePeerjs: !values['no-peerjs-idle'],
     brokerArgs: values['broker-arg'],
     profile: values.profile,

@@ -285,3 +285,56 @@ export function peerjsTransport(url: string, size: number): Transport {
     },
   }
 }
+
+/**
+ * Raw-floor client (lib/raw-relay-server.ts): binary `[u8 idLen][to][payload]` out,
+ * `[u8 idLen][from][payload]` in. Same raw-`ws` path as the other generators.
+ */
+export function rawTransport(url: string, size: number): Transport {
+  if (size < 12) throw new Error('payload size must be ≥ 12 bytes')
+  const counters: Counters = { refused: 0, disconnects: 0 }
+  const filler = randomBytes(size)
+  const wsUrl = url.replace(/^http/, 'ws')
+  return {
+    name: 'raw',
+    counters,
+    newRoom: () => randomBytes(8).toString('hex'),
+    async connect(_room, onFrame) {
+      const ws = new WebSocket(wsUrl, { perMessageDeflate: false })
+      let closing = false
+      const id = await once<string>(
+        (ok, fail) => {
+          ws.once('message', (data: Buffer) => ok(data.toString().slice(3)))
+          ws.once('error', fail)
+        },
+        30_000,
+        'raw connect',
+      )
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        if (!isBinary) return
+        const o = 1 + data[0]!
+        onFrame(data.readUInt32LE(o), data.readDoubleLE(o + 4))
+      })
+      ws.on('close', () => {
+        if (!closing) counters.disconnects++
+      })
+      ws.on('error', () => {})
+      return {
+        id,
+        send(to, sender, t) {
+          const payload = Buffer.allocUnsafe(1 + to.length + size)
+          payload[0] = to.length
+          payload.write(to, 1, 'latin1')
+          filler.copy(payload, 1 + to.length)
+          payload.writeUInt32LE(sender, 1 + to.length)
+          payload.writeDoubleLE(t, 5 + to.length)
+          ws.send(payload)
+        },
+        close() {
+          closing = true
+          ws.close()
+        },
+      }
+    },
+  }
+}

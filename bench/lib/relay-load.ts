@@ -57,6 +57,9 @@ export interface RelayOptions {
   measureMs: number
   batch: number
   serverPid: number
+  /** Open-loop phase after the closed loop: this many frames/s offered in total (0 = skip). */
+  pacedFps: number
+  pacedMs: number
 }
 
 export interface RelayResult {
@@ -75,6 +78,9 @@ export interface RelayResult {
   disconnects: number
   /** Frames still undelivered 2 s after the loop stopped. */
   lost: number
+  /** One-way latency at the fixed offered load `pacedFps` (equal for every system). */
+  pacedLatency: Summary | null
+  pacedDeliveredFps: number
 }
 
 /** Run the closed loop and measure delivered frames/s, one-way latency, server RSS and CPU. */
@@ -88,6 +94,9 @@ export async function runRelay(t: Transport, o: RelayOptions): Promise<RelayResu
   let sent = 0
   let received = 0
   const samples = new Samples()
+  const pacedSamples = new Samples()
+  let pacing = false
+  let pacedDelivered = 0
   const rr = new Uint32Array(o.sockets)
   let clients: RelayClient[] = []
 
@@ -106,6 +115,10 @@ export async function runRelay(t: Transport, o: RelayOptions): Promise<RelayResu
     if (at >= measureFrom && at < measureTo) {
       delivered++
       samples.add(at - sentAt)
+    }
+    if (pacing) {
+      pacedDelivered++
+      pacedSamples.add(at - sentAt)
     }
     if (running) sendNext(sender)
   }
@@ -139,6 +152,28 @@ export async function runRelay(t: Transport, o: RelayOptions): Promise<RelayResu
   running = false
   await sleep(2000)
   const lost = sent - received
+
+  // Open loop: the same offered load for every system, so latency compares at equal load.
+  if (o.pacedFps > 0) {
+    let next = 0
+    let last = now()
+    let owed = 0
+    const tick = setInterval(() => {
+      const t = now()
+      owed += ((t - last) / 1000) * o.pacedFps
+      last = t
+      for (; owed >= 1; owed--) {
+        sendNext(next)
+        next = (next + 1) % o.sockets
+      }
+    }, 1)
+    await sleep(1000) // warm-up at the paced rate
+    pacing = true
+    await sleep(o.pacedMs)
+    pacing = false
+    clearInterval(tick)
+    await sleep(1000)
+  }
   for (const c of clients) c.close()
   await sleep(200)
 
@@ -155,6 +190,8 @@ export async function runRelay(t: Transport, o: RelayOptions): Promise<RelayResu
     refused: t.counters.refused,
     disconnects: t.counters.disconnects,
     lost,
+    pacedLatency: o.pacedFps > 0 ? summarize(pacedSamples) : null,
+    pacedDeliveredFps: pacedDelivered / (o.pacedMs / 1000),
   }
 }
 
