@@ -18,6 +18,8 @@ export {
   MAX_IDENTITY_CHARS,
   MAX_ROSTER_MEMBERS,
   MAX_KNOCKS,
+  MAX_BANS,
+  MAX_ADMITTED,
   MAX_CHAT_CHARS,
   MAX_CHAT_LINES,
   MAX_PAY_URL_CHARS,
@@ -151,6 +153,9 @@ export {
   KickSchema,
   ResetSchema,
   PresenceCapsSchema,
+  SyncSchema,
+  IdentityHashSchema,
+  RoomStateFields,
   PRESENCE_KINDS,
   decodePresence,
   decodeParticipantMessage,
@@ -166,6 +171,7 @@ export type {
   Ping,
   Mod,
   ModOp,
+  Sync,
   RosterMember,
   Roster,
   Lobby,
@@ -282,3 +288,5 @@ export {
   encodeBrokerPacket,
 } from './broker-codec.js'
 export type { BrokerPacket } from './broker-codec.js'
+
+export { identityHash } from './identity-hash.js'

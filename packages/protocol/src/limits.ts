@@ -29,6 +29,10 @@ export const MAX_ID_CHARS = 64
 export const MAX_IDENTITY_CHARS = 128
 /** Roster size the authority will send. */
 export const MAX_ROSTER_MEMBERS = 64
+/** Banned identities a room remembers (oldest dropped first). */
+export const MAX_BANS = 128
+/** Admitted identities a locked room still takes back (oldest dropped first). */
+export const MAX_ADMITTED = 256
 /** Knock queue size the authority will keep. */
 export const MAX_KNOCKS = 64
 

@@ -13,7 +13,10 @@ import {
 } from './fields.js'
 import { GrantMapSchema, GrantSchema } from './grants.js'
 import {
+  MAX_ADMITTED,
   MAX_ASSERTION_CHARS,
+  MAX_BANS,
+  MAX_KNOCKS,
   MAX_META_BYTES,
   MAX_REASON_CHARS,
   MAX_ROLE_CHARS,
@@ -111,6 +114,32 @@ export const ModSchema = z
     }),
   )
 
+/**
+ * Room-salted identity hash (`identityHash` in room-state.ts): base64url of 32 bytes. Rosters carry
+ * these, never raw identity tokens (a token would let any member impersonate its owner).
+ */
+export const IdentityHashSchema = z.string().check(z.length(43), z.regex(/^[A-Za-z0-9_-]+$/))
+
+/**
+ * Moderation state that must survive authority migration. Rides every roster (so every admitted
+ * member can take over) and the `sync` a member sends to a new authority whose epoch is stale.
+ */
+export const RoomStateFields = {
+  /** Authority term of the state. */
+  epoch: CounterSchema,
+  lobby: z.boolean(),
+  locked: z.boolean(),
+  /** Removed identities: refused at announce and knock, across migrations. */
+  bans: z.array(IdentityHashSchema).check(z.maxLength(MAX_BANS)),
+  /** Identities admitted at some point: a locked room still takes them back. */
+  admitted: z.array(IdentityHashSchema).check(z.maxLength(MAX_ADMITTED)),
+  /** The host's identity (host-by-name tier: the first announce under the committed name). */
+  hostIdentity: z.nullable(IdentityHashSchema),
+}
+
+/** Member → a new authority whose roster epoch is older than the state this member knows. */
+export const SyncSchema = z.object({ t: z.literal('sync'), ...RoomStateFields })
+
 // ── authority → participant ──────────────────────────────────────────────────────────────────
 
 /** One roster entry. */
@@ -152,6 +181,16 @@ export const RosterSchema = z.object({
   epoch: CounterSchema,
   /** Roster sequence within the epoch. */
   seq: CounterSchema,
+  /** The knock queue — only in the copy sent to the host, who admits and denies. */
+  knocks: z.optional(
+    z
+      .array(z.object({ id: SocketIdSchema, name: NameSchema, avatar: AvatarSchema }))
+      .check(z.maxLength(MAX_KNOCKS)),
+  ),
+  /** Moderation state for migration (optional for older authorities). */
+  bans: z.optional(RoomStateFields.bans),
+  admitted: z.optional(RoomStateFields.admitted),
+  hostIdentity: z.optional(RoomStateFields.hostIdentity),
 })
 
 export const LobbyStatuses = [
@@ -187,6 +226,7 @@ const participantSchemas = {
   leave: LeaveSchema,
   ping: PingSchema,
   mod: ModSchema,
+  sync: SyncSchema,
 }
 const authoritySchemas = {
   roster: RosterSchema,
@@ -202,6 +242,7 @@ export type Knock = z.infer<typeof KnockSchema>
 export type Leave = z.infer<typeof LeaveSchema>
 export type Ping = z.infer<typeof PingSchema>
 export type Mod = z.infer<typeof ModSchema>
+export type Sync = z.infer<typeof SyncSchema>
 export type RosterMember = z.infer<typeof RosterMemberSchema>
 export type Roster = z.infer<typeof RosterSchema>
 export type Lobby = z.infer<typeof LobbySchema>
@@ -209,7 +250,7 @@ export type Kick = z.infer<typeof KickSchema>
 export type Reset = z.infer<typeof ResetSchema>
 export type PresenceCaps = z.infer<typeof PresenceCapsSchema>
 
-export type ParticipantToAuthority = Announce | Knock | Leave | Ping | Mod
+export type ParticipantToAuthority = Announce | Knock | Leave | Ping | Mod | Sync
 export type AuthorityToParticipant = Roster | Ping | Lobby | Kick | Reset | PresenceCaps
 export type PresenceMessage = ParticipantToAuthority | AuthorityToParticipant
 

@@ -35,6 +35,15 @@ export const participantSamples: ParticipantToAuthority[] = [
   { t: 'mod', op: 'lock' },
   { t: 'mod', op: 'remove', target: 'sock-9', sig: 'h.c.s' },
   { t: 'mod', op: 'caps', target: 'sock-9', grant },
+  {
+    t: 'sync',
+    epoch: 3,
+    lobby: true,
+    locked: false,
+    bans: ['A'.repeat(43)],
+    admitted: ['B'.repeat(43), 'C'.repeat(43)],
+    hostIdentity: null,
+  },
 ]
 
 export const authoritySamples: AuthorityToParticipant[] = [

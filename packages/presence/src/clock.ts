@@ -1,0 +1,21 @@
+/**
+ * The engine's only source of time. Inject a manual clock (see `createManualClock` in
+ * `./testing`) to run heartbeats, reaping and migration on fake time.
+ */
+export type TimerHandle = unknown
+
+export interface Clock {
+  now(): number
+  setTimeout(fn: () => void, ms: number): TimerHandle
+  clearTimeout(handle: TimerHandle): void
+  setInterval(fn: () => void, ms: number): TimerHandle
+  clearInterval(handle: TimerHandle): void
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>),
+  setInterval: (fn, ms) => globalThis.setInterval(fn, ms),
+  clearInterval: (h) => globalThis.clearInterval(h as ReturnType<typeof setInterval>),
+}

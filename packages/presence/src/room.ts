@@ -1,0 +1,583 @@
+import {
+  ENGINE_VERSION,
+  FEATURES,
+  KibitzError,
+  PROTOCOL_VERSION,
+  deriveRoomKeys,
+  identityHash,
+  type JsonObject,
+  type LobbyStatus,
+  type ModOp,
+  type PresenceMessage,
+  type Roster,
+  type RosterMember,
+} from '@kibitz/protocol'
+import { Authority, type InheritedState, type RoomState } from './authority.js'
+import { realClock, type Clock, type TimerHandle } from './clock.js'
+import { Emitter } from './emitter.js'
+import { Serial } from './serial.js'
+import type { RoomTransport } from './transport.js'
+import type {
+  HostTier,
+  KnockEntry,
+  Participant,
+  PresenceTiming,
+  RoomEvents,
+  RoomOptions,
+  RoomPhase,
+  RoomSnapshot,
+} from './types.js'
+import { PresenceWire } from './wire.js'
+
+export const DEFAULT_TIMING: PresenceTiming = {
+  pingMs: 2500,
+  reapMs: 12_000,
+  freezeGuardMs: 6000,
+  gateTimeoutMs: 10_000,
+}
+
+/** Statuses after which a participant stops announcing until the app acts. */
+const STOPPED: ReadonlySet<LobbyStatus> = new Set(['denied', 'locked', 'unverified', 'removed'])
+
+export interface Room {
+  /** Derive keys, connect, claim or join. Resolves once we hold a role (or wait in the lobby). */
+  start(): Promise<void>
+  leave(): Promise<void>
+  getSnapshot(): RoomSnapshot
+  subscribe(listener: () => void): () => void
+  on<K extends keyof RoomEvents>(event: K, listener: (payload: RoomEvents[K]) => void): () => void
+  setName(name: string): void
+  setAvatar(avatar: string): void
+  setMeta(meta: Record<string, unknown>): void
+  setMedia(media: { cam?: boolean; mic?: boolean }): void
+  /** Joiner side: introduce yourself to a gated room; re-call to rename while waiting. */
+  knock(name: string, avatar?: string): void
+  /** Host side. Each returns false (and does nothing) unless we are the host. */
+  setLobby(on: boolean): boolean
+  admit(id: string): boolean
+  deny(id: string): boolean
+  remove(id: string): boolean
+  setLocked(on: boolean): boolean
+  resetRoom(): boolean
+  /** Resolves when no presence work is queued (tests, benchmarks). */
+  whenIdle(): Promise<void>
+}
+
+function randomIdentity(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+function newer(a: Roster, b: Roster | null): boolean {
+  return b === null || a.epoch > b.epoch || (a.epoch === b.epoch && a.seq > b.seq)
+}
+
+export function createRoom(options: RoomOptions): Room {
+  const clock: Clock = options.clock ?? realClock
+  const random = options.random ?? Math.random
+  const timing: PresenceTiming = { ...DEFAULT_TIMING, ...options.timing }
+  const host: HostTier = options.host ?? { kind: 'none' }
+  const identity = options.identity ?? randomIdentity()
+  const events = new Emitter<RoomEvents>()
+  const listeners = new Set<() => void>()
+  const serial = new Serial()
+  const outbox = new Serial()
+
+  let info: Omit<RosterMember, 'id'> = {
+    name: options.name,
+    avatar: options.avatar ?? '',
+    cam: options.cam ?? false,
+    mic: options.mic ?? false,
+    // JSON-ness is checked when the announce is encoded (protocol P6).
+    meta: (options.meta ?? {}) as JsonObject,
+    ...(typeof options.meta?.role === 'string' ? { role: options.meta.role } : {}),
+    engine: { v: ENGINE_VERSION, p: PROTOCOL_VERSION, f: [...FEATURES] },
+  }
+  let transport: RoomTransport | null = null
+  let wire: PresenceWire | null = null
+  let tag = ''
+  let idh = ''
+  let self: string | null = null
+  let phase: RoomPhase = 'connecting'
+  let role: 'none' | 'member' | 'authority' = 'none'
+  let authorityId: string | null = null
+  let authority: Authority | null = null
+  let roster: Roster | null = null
+  let known: RoomState | null = null
+  let announcedTo: string | null = null
+  let lastHeard = 0
+  let lobby: LobbyStatus | null = null
+  let ticker: TimerHandle | null = null
+  let claiming = false
+  const unsubs: (() => void)[] = []
+  let snapshot: RoomSnapshot = computeSnapshot()
+  const hash = new Map<string, Promise<string>>()
+
+  // ── snapshot & events ──────────────────────────────────────────────────────────────────────
+
+  function selfMember(): RosterMember {
+    return { id: self ?? '', ...info }
+  }
+
+  function currentRoster(): Roster | null {
+    return authority ? authority.roster() : roster
+  }
+
+  function computeSnapshot(): RoomSnapshot {
+    const r = currentRoster()
+    const onRoster = r?.members.some((m) => m.id === self) ?? false
+    const members = r && onRoster ? r.members : []
+    const participants: Participant[] = members.map((m) => ({
+      id: m.id,
+      name: m.name,
+      avatar: m.avatar,
+      cam: m.cam,
+      mic: m.mic,
+      role: m.role,
+      meta: m.meta,
+      engine: m.engine,
+      isSelf: m.id === self,
+      isHost: r?.host === m.id,
+      isAuthority: r?.authority === m.id,
+      verified: m.verified === true,
+    }))
+    const knocks: KnockEntry[] = authority ? authority.knocks() : (roster?.knocks ?? [])
+    return Object.freeze({
+      phase,
+      self,
+      authority: authorityId,
+      isAuthority: role === 'authority',
+      host: r?.host ?? null,
+      isHost: self !== null && r?.host === self,
+      participants: Object.freeze(participants),
+      knocks: Object.freeze(knocks),
+      lobby,
+      lobbyOn: authority ? authority.lobby : (roster?.lobby ?? false),
+      locked: authority ? authority.locked : (roster?.locked ?? false),
+      epoch: authority ? authority.epoch : (roster?.epoch ?? 0),
+    })
+  }
+
+  function refresh(): void {
+    const before = snapshot
+    snapshot = computeSnapshot()
+    const prev = new Map(before.participants.map((p) => [p.id, p]))
+    const next = new Map(snapshot.participants.map((p) => [p.id, p]))
+    let changed = before.participants.length !== snapshot.participants.length
+    for (const [id, p] of next) {
+      const old = prev.get(id)
+      if (!old) events.emit('join', p)
+      if (!old || JSON.stringify(old) !== JSON.stringify(p)) changed = true
+    }
+    for (const [id, p] of prev) if (!next.has(id)) events.emit('leave', p)
+    if (changed) events.emit('participants', snapshot.participants)
+    if (JSON.stringify(before.knocks) !== JSON.stringify(snapshot.knocks)) {
+      events.emit('knocks', snapshot.knocks)
+    }
+    if (before.authority !== snapshot.authority) {
+      events.emit('authority', { id: snapshot.authority, self: snapshot.isAuthority })
+    }
+    if (before.lobby !== snapshot.lobby) events.emit('lobby', snapshot.lobby)
+    if (before !== snapshot) for (const l of [...listeners]) l()
+  }
+
+  // ── sending ────────────────────────────────────────────────────────────────────────────────
+
+  function send(to: string, message: PresenceMessage): void {
+    if (phase === 'left' || phase === 'removed') return
+    wire?.send(to, message)
+  }
+
+  function announce(): void {
+    if (!authorityId || authorityId === self) return
+    announcedTo = authorityId
+    send(authorityId, {
+      t: 'announce',
+      identity,
+      ...info,
+      ...(info.avatar === '' ? {} : { avatar: info.avatar }),
+    })
+  }
+
+  // ── roles ──────────────────────────────────────────────────────────────────────────────────
+
+  function inheritedState(): InheritedState | null {
+    if (!roster && !known) return null
+    const base = known ?? {
+      epoch: 0,
+      lobby: false,
+      locked: false,
+      bans: [],
+      admitted: [],
+      hostIdentity: null,
+    }
+    return {
+      ...base,
+      epoch: Math.max(base.epoch, roster?.epoch ?? 0),
+      // The departed authority is gone; everyone else is inherited and announces to us.
+      members: (roster?.members ?? []).filter((m) => m.id !== roster?.authority && m.id !== self),
+    }
+  }
+
+  function becomeAuthority(): void {
+    role = 'authority'
+    authorityId = self
+    lobby = lobby === 'waiting' ? null : lobby
+    authority = new Authority(
+      {
+        self: self!,
+        clock,
+        timing,
+        host,
+        gate: options.gate,
+        selfEntry: () => ({ info: selfMember(), idh }),
+        hash: hashIdentity,
+        send: (to, m) => send(to, m),
+        changed: refresh,
+        selfBanned: () => void serial.run(() => removed()),
+        enqueue: (fn) => void serial.run(fn),
+      },
+      inheritedState(),
+    )
+    roster = null
+    authority.broadcast()
+    refresh()
+  }
+
+  function becomeMember(holder: string): void {
+    role = 'member'
+    authority = null
+    if (authorityId !== holder) {
+      authorityId = holder
+      announcedTo = null
+    }
+    lastHeard = clock.now()
+    if (!lobby || !STOPPED.has(lobby)) announce()
+    refresh()
+  }
+
+  async function claim(): Promise<void> {
+    if (!transport || claiming || phase !== 'joined') return
+    claiming = true
+    try {
+      const r = await transport.claim()
+      if (!r.ok) return
+      if (r.value.granted) becomeAuthority()
+      else if (r.value.authority) becomeMember(r.value.authority)
+    } finally {
+      claiming = false
+    }
+  }
+
+  /** Ask the broker who holds the slot (idempotent join); claim if nobody does. */
+  async function rediscover(): Promise<void> {
+    if (!transport || phase !== 'joined') return
+    const r = await transport.join()
+    if (!r.ok) return
+    if (r.value.authority === null) await claim()
+    else if (r.value.authority !== self) becomeMember(r.value.authority)
+  }
+
+  // ── inbound ────────────────────────────────────────────────────────────────────────────────
+
+  async function onFrame(from: string, payload: Uint8Array): Promise<void> {
+    if (!wire || phase === 'left' || phase === 'removed') return
+    const opened = await wire.open(payload)
+    if (opened.message === null) {
+      events.emit('dropped', { from, code: opened.code })
+      return
+    }
+    const m = opened.message
+    if (role === 'authority' && authority) {
+      if (m.t === 'roster') {
+        // Someone else believes they coordinate: the broker decides.
+        if (m.epoch > authority.epoch) await rediscover()
+        return
+      }
+      if (m.t === 'lobby' || m.t === 'kick' || m.t === 'reset' || m.t === 'caps') return
+      await authority.handle(from, m)
+      refresh()
+      return
+    }
+    if (role !== 'member') return
+    if (from === authorityId) lastHeard = clock.now()
+    switch (m.t) {
+      case 'roster':
+        return onRoster(from, m)
+      case 'lobby':
+        if (from !== authorityId) return
+        lobby = m.status
+        if (m.status === 'admitted') announce()
+        if (m.status === 'removed') return removed()
+        refresh()
+        return
+      case 'kick':
+        if (from === authorityId) return removed()
+        return
+      case 'reset':
+        if (from === authorityId) events.emit('reset', {})
+        return
+      default:
+        return
+    }
+  }
+
+  async function onRoster(from: string, r: Roster): Promise<void> {
+    if (from !== authorityId) {
+      // A roster from someone we don't know as authority: a migration we haven't heard of yet,
+      // or a stale coordinator. Only the broker knows; ask it.
+      if (roster && !newer(r, roster) && (known?.epoch ?? 0) >= r.epoch) return
+      await rediscover()
+      if (from !== authorityId) return
+    }
+    if (known && r.epoch < known.epoch) {
+      // Our authority holds older moderation state than we saw: hand it over.
+      send(from, { t: 'sync', ...known })
+      if (announcedTo !== from) announce()
+      return
+    }
+    if (!newer(r, roster) && roster?.authority === from) return
+    roster = r
+    if (r.bans && r.admitted && r.hostIdentity !== undefined) {
+      known = {
+        epoch: r.epoch,
+        lobby: r.lobby,
+        locked: r.locked,
+        bans: r.bans,
+        admitted: r.admitted,
+        hostIdentity: r.hostIdentity,
+      }
+    }
+    const onIt = r.members.some((m) => m.id === self)
+    if (onIt && (lobby === 'waiting' || lobby === 'admitted')) lobby = 'admitted'
+    if (!onIt || announcedTo !== from) {
+      if (!lobby || !STOPPED.has(lobby)) announce()
+    }
+    refresh()
+  }
+
+  function removed(): void {
+    lobby = 'removed'
+    phase = 'removed'
+    stopTicker()
+    const t = transport
+    transport = null
+    wire = null
+    role = 'none'
+    authority = null
+    refresh()
+    void t?.leave()
+  }
+
+  function onVacated(): void {
+    if (role !== 'member') return
+    authorityId = null
+    if (lobby === 'waiting' || (lobby && STOPPED.has(lobby))) {
+      // Not admitted: never race for the slot (a waiting peer must not end up coordinating a room
+      // it was not let into). Find out who won after a short, jittered pause.
+      clock.setTimeout(
+        () => void serial.run(rediscover),
+        timing.pingMs / 5 + random() * (timing.pingMs / 5),
+      )
+      return
+    }
+    void serial.run(claim)
+  }
+
+  function onMemberLeft(id: string): void {
+    if (role === 'authority' && authority) {
+      authority.memberLeft(id)
+      refresh()
+    }
+  }
+
+  async function onReset(newSelf: string, holder: string | null): Promise<void> {
+    // New socket id: every role tied to the old one is gone. Start over (identity is stable, so
+    // the authority treats our announce as the same participant).
+    self = newSelf
+    role = 'none'
+    authority = null
+    authorityId = null
+    announcedTo = null
+    if (holder === null) await claim()
+    if (role === 'none') {
+      if (holder !== null) becomeMember(holder)
+      else await rediscover()
+    }
+    refresh()
+  }
+
+  // ── heartbeat ──────────────────────────────────────────────────────────────────────────────
+
+  function tick(): void {
+    if (phase !== 'joined') return
+    if (role === 'authority' && authority) {
+      authority.tick()
+      refresh()
+      return
+    }
+    if (role !== 'member' || !authorityId) return
+    if (lobby && STOPPED.has(lobby)) return
+    if (lobby !== 'waiting' && clock.now() - lastHeard > timing.reapMs) {
+      // The authority went silent but the broker hasn't said it left (frozen or partitioned):
+      // ask the broker. A live holder keeps the slot and we stay a member.
+      lastHeard = clock.now()
+      void serial.run(claim)
+      return
+    }
+    const onRoster = roster?.members.some((m) => m.id === self) ?? false
+    if (onRoster && announcedTo === authorityId) send(authorityId, { t: 'ping' })
+    else announce()
+  }
+
+  function stopTicker(): void {
+    if (ticker !== null) clock.clearInterval(ticker)
+    ticker = null
+  }
+
+  function hashIdentity(value: string): Promise<string> {
+    let p = hash.get(value)
+    if (!p) {
+      p = identityHash(tag, value)
+      hash.set(value, p)
+      if (hash.size > 1024) hash.delete(hash.keys().next().value as string)
+    }
+    return p
+  }
+
+  // ── host actions ───────────────────────────────────────────────────────────────────────────
+
+  function moderate(op: ModOp, target?: string): boolean {
+    if (!snapshot.isHost || phase !== 'joined') return false
+    void serial.run(() => {
+      if (role === 'authority' && authority) {
+        authority.moderate(op, target)
+        if (op === 'reset') events.emit('reset', {})
+        refresh()
+      } else if (authorityId) {
+        send(authorityId, target === undefined ? { t: 'mod', op } : { t: 'mod', op, target })
+      }
+    })
+    return true
+  }
+
+  function updateSelf(patch: Partial<typeof info>): void {
+    info = { ...info, ...patch }
+    void serial.run(() => {
+      if (role === 'authority' && authority) authority.selfChanged()
+      else announce()
+      refresh()
+    })
+  }
+
+  // ── public surface ─────────────────────────────────────────────────────────────────────────
+
+  return {
+    async start() {
+      if (transport) return
+      const keys = await deriveRoomKeys(options.room)
+      if (!keys.ok) throw keys.error
+      tag = keys.value.tag
+      idh = await hashIdentity(identity)
+      const t = options.connect(tag)
+      transport = t
+      wire = new PresenceWire(keys.value, t, outbox)
+      unsubs.push(
+        t.on('frame', ({ from, payload }) => void serial.run(() => onFrame(from, payload))),
+        t.on('vacated', () => void serial.run(onVacated)),
+        t.on('memberLeft', ({ id }) => void serial.run(() => onMemberLeft(id))),
+        t.on('reset', ({ self: s, authority: a }) => void serial.run(() => onReset(s, a))),
+        t.on('closed', () => void serial.run(() => removedOrLeft())),
+      )
+      const joined = await t.join()
+      if (!joined.ok) {
+        throw new KibitzError(joined.error.code, `cannot join the room: ${joined.error.message}`)
+      }
+      await serial.run(async () => {
+        self = joined.value.self
+        phase = 'joined'
+        if (joined.value.authority === null) await claim()
+        if (role === 'none') {
+          if (joined.value.authority !== null) becomeMember(joined.value.authority)
+          else await rediscover()
+        }
+        refresh()
+      })
+      ticker = clock.setInterval(() => void serial.run(tick), timing.pingMs)
+    },
+
+    async leave() {
+      if (phase === 'left') return
+      await serial.run(() => {
+        if (role === 'member' && authorityId) send(authorityId, { t: 'leave' })
+      })
+      await outbox.whenIdle()
+      phase = 'left'
+      stopTicker()
+      for (const u of unsubs.splice(0)) u()
+      const t = transport
+      transport = null
+      wire = null
+      authority = null
+      role = 'none'
+      refresh()
+      await t?.leave()
+    },
+
+    getSnapshot: () => snapshot,
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    },
+    on: (event, listener) => events.on(event, listener),
+
+    setName: (name) => updateSelf({ name }),
+    setAvatar: (avatar) => updateSelf({ avatar }),
+    setMeta: (meta) =>
+      updateSelf({
+        meta: meta as JsonObject,
+        ...(typeof meta.role === 'string' ? { role: meta.role } : {}),
+      }),
+    setMedia: (media) => updateSelf(media),
+    knock(name, avatar) {
+      info = { ...info, name, ...(avatar === undefined ? {} : { avatar }) }
+      void serial.run(() => {
+        if (lobby && STOPPED.has(lobby) && lobby !== 'removed') lobby = null
+        if (role === 'member' && authorityId) {
+          send(authorityId, {
+            t: 'knock',
+            name,
+            identity,
+            ...(info.avatar ? { avatar: info.avatar } : {}),
+          })
+          if (lobby !== 'waiting') announce()
+        }
+        refresh()
+      })
+    },
+
+    setLobby: (on) => moderate(on ? 'lobby-on' : 'lobby-off'),
+    admit: (id) => moderate('admit', id),
+    deny: (id) => moderate('deny', id),
+    remove: (id) => moderate('remove', id),
+    setLocked: (on) => moderate(on ? 'lock' : 'unlock'),
+    resetRoom: () => moderate('reset'),
+
+    async whenIdle() {
+      while (serial.busy || outbox.busy) {
+        await serial.whenIdle()
+        await outbox.whenIdle()
+      }
+    },
+  }
+
+  function removedOrLeft(): void {
+    if (phase === 'joined' || phase === 'connecting') {
+      phase = 'left'
+      stopTicker()
+      role = 'none'
+      authority = null
+      refresh()
+    }
+  }
+}
