@@ -389,9 +389,11 @@ export class Authority {
   }
 
   #queueKnock(from: string, name: string, avatar: string, idh: string): void {
-    if (!this.#knocks.has(from) && this.#knocks.size >= MAX_KNOCKS) return
-    this.#knocks.set(from, { id: from, name, avatar, idh })
+    const queued = this.#knocks.get(from)
+    if (!queued && this.#knocks.size >= MAX_KNOCKS) return
     this.ctx.send(from, { t: 'lobby', status: 'waiting' })
+    if (queued && queued.name === name && queued.avatar === avatar) return
+    this.#knocks.set(from, { id: from, name, avatar, idh })
     this.#bump()
     this.broadcast()
   }

@@ -10,6 +10,12 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void
   setInterval(fn: () => void, ms: number): TimerHandle
   clearInterval(handle: TimerHandle): void
+  /**
+   * Optional: a manual clock learns about asynchronous work the engine starts (WebCrypto sealing
+   * and opening resolve after a varying number of event-loop turns), so `advance()` can wait for
+   * it before firing the next timer and a seed replays the same schedule.
+   */
+  track?<T>(work: Promise<T>): Promise<T>
 }
 
 export const realClock: Clock = {

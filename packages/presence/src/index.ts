@@ -16,3 +16,10 @@ export type {
   RoomPhase,
   RoomSnapshot,
 } from './types.js'
+export { createLocalBus } from './local-bus.js'
+export type { LocalBus, LocalBusOptions, LocalBusStats } from './local-bus.js'
+export { createManualClock, createFreezableClock } from './testing/clock.js'
+export type { ManualClock, FreezableClock } from './testing/clock.js'
+export { createSeededRandom, randomInt } from './testing/random.js'
+export type { Random } from './testing/random.js'
+export { testTag } from './testing/tag.js'

@@ -438,7 +438,8 @@ export function createRoom(options: RoomOptions): Room {
   function hashIdentity(value: string): Promise<string> {
     let p = hash.get(value)
     if (!p) {
-      p = identityHash(tag, value)
+      const work = identityHash(tag, value)
+      p = clock.track ? clock.track(work) : work
       hash.set(value, p)
       if (hash.size > 1024) hash.delete(hash.keys().next().value as string)
     }
@@ -481,7 +482,7 @@ export function createRoom(options: RoomOptions): Room {
       idh = await hashIdentity(identity)
       const t = options.connect(tag)
       transport = t
-      wire = new PresenceWire(keys.value, t, outbox)
+      wire = new PresenceWire(keys.value, t, outbox, (work) => clock.track?.(work) ?? work)
       unsubs.push(
         t.on('frame', ({ from, payload }) => void serial.run(() => onFrame(from, payload))),
         t.on('vacated', () => void serial.run(onVacated)),

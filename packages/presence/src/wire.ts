@@ -21,6 +21,7 @@ export class PresenceWire {
     private readonly keys: RoomKeys,
     private readonly transport: RoomTransport,
     private readonly outbox: Serial,
+    private readonly track: <T>(work: Promise<T>) => Promise<T> = (work) => work,
   ) {}
 
   send(to: string, message: PresenceMessage): void {
@@ -31,7 +32,7 @@ export class PresenceWire {
     }
     const bytes = encoder.encode(encoded.value)
     void this.outbox.run(async () => {
-      const sealed = await seal(this.keys, bytes)
+      const sealed = await this.track(seal(this.keys, bytes))
       if (sealed.ok) this.transport.send(to, sealed.value)
       else console.error(`[kibitz] sealing ${message.t} failed: ${sealed.error.message}`)
     })
@@ -41,7 +42,7 @@ export class PresenceWire {
   async open(
     payload: Uint8Array,
   ): Promise<{ message: PresenceMessage } | { message: null; code: string }> {
-    const opened = await openJson(this.keys, payload)
+    const opened = await this.track(openJson(this.keys, payload))
     if (!opened.ok) return { message: null, code: opened.error.code }
     const decoded = decodePresence(opened.value)
     if (!decoded.ok) return { message: null, code: decoded.error.code }

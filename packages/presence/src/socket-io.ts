@@ -1,0 +1,254 @@
+import {
+  BrokerEvent,
+  ErrorCode,
+  brokerParser,
+  decodeBrokerEvent,
+  decodeClaimReply,
+  decodeEmptyReply,
+  decodeJoinReply,
+  fail,
+  type Result,
+} from '@kibitz/protocol'
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client'
+import { Emitter } from './emitter.js'
+import type { RoomTransport, RoomTransportEvents, RoomTransportListener } from './transport.js'
+
+/**
+ * The socket.io implementation of {@link RoomTransport}: one websocket connection per tag to a
+ * Kibitz broker (`@kibitz/broker`, SPEC B1–B20), framed with the protocol's `brokerParser` (B20).
+ * Everything the broker says is validated with the protocol decoders; a malformed event is
+ * dropped. Runs in browsers and Node.
+ */
+
+export interface ConnectBrokerOptions {
+  /** How long a request (join/claim/release/leave) waits for the broker's ack. Default 5000. */
+  timeoutMs?: number
+  /**
+   * Reconnect after an unexpected drop (bounded backoff), re-join the tag and emit `reset` with the
+   * new socket id. Default true. When reconnection gives up, the transport emits `closed`.
+   */
+  reconnect?: boolean
+  /**
+   * Extra socket.io-client options (e.g. `reconnectionAttempts`, `reconnectionDelay`, `auth`).
+   * `transports`, `parser` and `forceNew` are always the transport's own.
+   */
+  socketOptions?: Partial<ManagerOptions & SocketOptions>
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000
+
+type Pending = (result: Result<never>) => void
+
+class SocketIoTransport implements RoomTransport {
+  readonly tag: string
+  readonly #socket: Socket
+  readonly #timeoutMs: number
+  readonly #events = new Emitter<RoomTransportEvents>()
+  /** Requests waiting for an ack; settled with an error when the transport closes. */
+  readonly #pending = new Set<Pending>()
+  #self: string | null = null
+  /** A join succeeded and no leave followed: re-join after a reconnect. */
+  #joined = false
+  /** Bumped on every disconnect: replies belonging to an older connection are stale. */
+  #generation = 0
+  /** True between a reconnect and the end of the automatic re-join. */
+  #rejoining = false
+  #hasConnected = false
+  #closed = false
+
+  constructor(url: string, tag: string, opts: ConnectBrokerOptions) {
+    this.tag = tag
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.#socket = io(url, {
+      reconnectionAttempts: 10,
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 5_000,
+      randomizationFactor: 0.5,
+      timeout: this.#timeoutMs,
+      ...opts.socketOptions,
+      reconnection: opts.reconnect ?? true,
+      transports: ['websocket'],
+      forceNew: true,
+      parser: brokerParser,
+    })
+    this.#wire()
+  }
+
+  get self(): string | null {
+    return this.#self
+  }
+
+  #wire(): void {
+    const s = this.#socket
+    s.on('connect', () => this.#onConnect())
+    s.on('disconnect', (reason) => {
+      this.#generation++
+      this.#rejoining = false
+      this.#self = null
+      // A server-side disconnect (broker shutdown, flood guard) or a drop with reconnection off:
+      // socket.io will not try again, so the transport is done.
+      if (!this.#willReconnect()) this.#finish(`disconnected: ${reason}`)
+    })
+    s.on('connect_error', (error: Error) => {
+      if (!this.#willReconnect()) this.#finish(`cannot connect: ${error.message}`)
+    })
+    s.io.on('reconnect_failed', this.#onGaveUp)
+
+    s.on(BrokerEvent.frame, (raw: unknown) => {
+      const r = decodeBrokerEvent.frame(raw)
+      if (!r.ok || r.value.tag !== this.tag || this.#rejoining) return
+      this.#events.emit('frame', { from: r.value.from, payload: r.value.payload })
+    })
+    s.on(BrokerEvent.memberLeft, (raw: unknown) => {
+      const r = decodeBrokerEvent.memberLeft(raw)
+      if (!r.ok || r.value.tag !== this.tag || this.#rejoining) return
+      this.#events.emit('memberLeft', { id: r.value.id })
+    })
+    s.on(BrokerEvent.authorityVacated, (raw: unknown) => {
+      const r = decodeBrokerEvent.authorityVacated(raw)
+      if (!r.ok || r.value.tag !== this.tag || this.#rejoining) return
+      this.#events.emit('vacated', { authority: r.value.authority })
+    })
+    // `refused` (a fire-and-forget send the broker turned down) is deliberately ignored: the
+    // engine's heartbeats repair loss.
+  }
+
+  /** socket.io will try again by itself (transport close, ping timeout, a failed attempt). */
+  #willReconnect(): boolean {
+    return this.#socket.active && this.#socket.io.reconnection()
+  }
+
+  readonly #onGaveUp = (): void => this.#finish('reconnection gave up')
+
+  #onConnect(): void {
+    if (this.#closed) return
+    if (!this.#hasConnected) {
+      this.#hasConnected = true
+      return
+    }
+    if (!this.#joined) return
+    // A reconnect: the old id and everything tied to it (its claim) are gone. Re-join first; the
+    // engine hears `reset` with the new id once the broker has us in the tag again.
+    this.#rejoining = true
+    const generation = this.#generation
+    void this.#request(BrokerEvent.join, decodeJoinReply).then((r) => {
+      if (this.#closed || generation !== this.#generation) return
+      this.#rejoining = false
+      if (!r.ok) {
+        this.#finish(`re-join failed: ${r.error.code}`)
+        return
+      }
+      this.#self = r.value.self
+      this.#events.emit('reset', { self: r.value.self, authority: r.value.authority })
+    })
+  }
+
+  #request<T>(event: string, decode: (v: unknown) => Result<T>): Promise<Result<T>> {
+    if (this.#closed) return Promise.resolve(fail(ErrorCode.TIMEOUT, 'the transport is closed'))
+    return new Promise<Result<T>>((resolve) => {
+      const settle: Pending = (result) => {
+        if (!this.#pending.delete(settle)) return
+        resolve(result)
+      }
+      this.#pending.add(settle)
+      this.#socket
+        .timeout(this.#timeoutMs)
+        .emit(event, { tag: this.tag }, (err: unknown, reply: unknown) => {
+          if (err) {
+            const why = err instanceof Error ? err.message : 'no reply'
+            settle(fail(ErrorCode.TIMEOUT, `${event}: no answer from the broker (${why})`))
+            return
+          }
+          const decoded = decode(reply)
+          if (!this.#pending.delete(settle)) return
+          resolve(decoded)
+        })
+    })
+  }
+
+  /** Requests other than join need a live, joined-or-joining connection (not a reconnect gap). */
+  #unavailable(op: string): Result<never> | null {
+    if (this.#closed) return fail(ErrorCode.TIMEOUT, `${op}: the transport is closed`)
+    if (this.#hasConnected && (!this.#socket.connected || this.#rejoining)) {
+      return fail(ErrorCode.TIMEOUT, `${op}: the connection to the broker is down`)
+    }
+    return null
+  }
+
+  async join(): Promise<Result<{ self: string; authority: string | null }>> {
+    // Before the first connect the request waits in socket.io's buffer; in a reconnect gap it
+    // fails fast (the automatic re-join and `reset` follow the reconnect).
+    if (this.#hasConnected && !this.#socket.connected && !this.#closed) {
+      return fail(ErrorCode.TIMEOUT, 'join: the connection to the broker is down')
+    }
+    const generation = this.#generation
+    const r = await this.#request(BrokerEvent.join, decodeJoinReply)
+    if (r.ok && !this.#closed && generation === this.#generation) {
+      this.#self = r.value.self
+      this.#joined = true
+    }
+    return r
+  }
+
+  async claim(): Promise<Result<{ granted: boolean; authority: string | null }>> {
+    return this.#unavailable('claim') ?? this.#request(BrokerEvent.claim, decodeClaimReply)
+  }
+
+  async release(): Promise<Result<object>> {
+    return this.#unavailable('release') ?? this.#request(BrokerEvent.release, decodeEmptyReply)
+  }
+
+  send(to: string, payload: Uint8Array): void {
+    // Fire-and-forget (no ack). Never buffered across a reconnect: a frame for the old id's peers
+    // would arrive before the re-join and be refused anyway.
+    if (this.#closed || !this.#socket.connected || this.#rejoining || this.#self === null) return
+    this.#socket.emit(BrokerEvent.send, { tag: this.tag, to, payload })
+  }
+
+  async leave(): Promise<void> {
+    if (this.#closed) return
+    this.#joined = false
+    if (this.#socket.connected && !this.#rejoining) {
+      await this.#request(BrokerEvent.leave, decodeEmptyReply)
+    }
+    this.#finish('left')
+  }
+
+  on<K extends keyof RoomTransportEvents>(
+    event: K,
+    listener: RoomTransportListener<K>,
+  ): () => void {
+    return this.#events.on(event, listener)
+  }
+
+  close(): void {
+    this.#finish('closed')
+  }
+
+  #finish(reason: string): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#joined = false
+    this.#self = null
+    this.#socket.disconnect()
+    this.#socket.removeAllListeners()
+    this.#socket.io.off('reconnect_failed', this.#onGaveUp)
+    for (const settle of [...this.#pending]) {
+      settle(fail(ErrorCode.TIMEOUT, `the transport closed (${reason})`))
+    }
+    this.#events.emit('closed', { reason })
+    this.#events.clear()
+  }
+}
+
+/**
+ * Open a transport for room tag `tag` on the broker at `url` (`http(s)://host:port`). The socket
+ * connects at once; call `join()` next.
+ */
+export function connectBroker(
+  url: string,
+  tag: string,
+  opts: ConnectBrokerOptions = {},
+): RoomTransport {
+  return new SocketIoTransport(url, tag, opts)
+}
