@@ -1,6 +1,7 @@
 import {
   ENGINE_VERSION,
   FEATURES,
+  MAX_BANS,
   KibitzError,
   PROTOCOL_VERSION,
   deriveRoomKeys,
@@ -66,6 +67,12 @@ export interface Room {
 function randomIdentity(): string {
   const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+function lacksBans(r: Roster, state: RoomState): boolean {
+  if (state.bans.length === 0) return false
+  const theirs = new Set(r.bans ?? [])
+  return state.bans.some((b) => !theirs.has(b))
 }
 
 function newer(a: Roster, b: Roster | null): boolean {
@@ -154,6 +161,7 @@ export function createRoom(options: RoomOptions): Room {
       lobby,
       lobbyOn: authority ? authority.lobby : (roster?.lobby ?? false),
       locked: authority ? authority.locked : (roster?.locked ?? false),
+      bans: Object.freeze(authority ? authority.state().bans : (known?.bans ?? [])),
       epoch: authority ? authority.epoch : (roster?.epoch ?? 0),
     })
   }
@@ -178,7 +186,7 @@ export function createRoom(options: RoomOptions): Room {
       events.emit('authority', { id: snapshot.authority, self: snapshot.isAuthority })
     }
     if (before.lobby !== snapshot.lobby) events.emit('lobby', snapshot.lobby)
-    if (before !== snapshot) for (const l of [...listeners]) l()
+    for (const l of [...listeners]) l()
   }
 
   // ── sending ────────────────────────────────────────────────────────────────────────────────
@@ -222,7 +230,9 @@ export function createRoom(options: RoomOptions): Room {
   function becomeAuthority(): void {
     role = 'authority'
     authorityId = self
-    lobby = lobby === 'waiting' ? null : lobby
+    // Whoever holds the slot is in the room: a peer that was waiting or refused only wins it
+    // when no admitted member was left to claim (R12), and then starts the room afresh.
+    lobby = null
     authority = new Authority(
       {
         self: self!,
@@ -245,14 +255,21 @@ export function createRoom(options: RoomOptions): Room {
   }
 
   function becomeMember(holder: string): void {
+    keepAuthorityState()
     role = 'member'
     authority = null
-    if (authorityId !== holder) {
+    const changed = authorityId !== holder
+    if (changed) {
       authorityId = holder
       announcedTo = null
     }
     lastHeard = clock.now()
-    if (!lobby || !STOPPED.has(lobby)) announce()
+    if (!lobby || !STOPPED.has(lobby)) {
+      // A new authority may know less than we do (R11): hand our state over before announcing,
+      // so it already counts us as admitted and knows every ban.
+      if (changed && known) send(holder, { t: 'sync', ...known })
+      announce()
+    }
     refresh()
   }
 
@@ -307,6 +324,8 @@ export function createRoom(options: RoomOptions): Room {
       case 'lobby':
         if (from !== authorityId) return
         lobby = m.status
+        // Not in (any more): the roster we held is no longer ours to see (R6).
+        if (m.status !== 'admitted') roster = null
         if (m.status === 'admitted') announce()
         if (m.status === 'removed') return removed()
         refresh()
@@ -330,30 +349,41 @@ export function createRoom(options: RoomOptions): Room {
       await rediscover()
       if (from !== authorityId) return
     }
-    if (known && r.epoch < known.epoch) {
-      // Our authority holds older moderation state than we saw: hand it over.
+    if (known && (r.epoch < known.epoch || lacksBans(r, known))) {
+      // Our authority holds older moderation state than we know (it never saw a roster, or an
+      // old one): hand it over (R11). Repeated on every such roster, so a lost sync heals.
       send(from, { t: 'sync', ...known })
       if (announcedTo !== from) announce()
-      return
+      if (r.epoch < known.epoch) return
     }
     if (!newer(r, roster) && roster?.authority === from) return
     roster = r
-    if (r.bans && r.admitted && r.hostIdentity !== undefined) {
-      known = {
-        epoch: r.epoch,
-        lobby: r.lobby,
-        locked: r.locked,
-        bans: r.bans,
-        admitted: r.admitted,
-        hostIdentity: r.hostIdentity,
-      }
-    }
+    if (r.bans && r.admitted && r.hostIdentity !== undefined) learn(r)
     const onIt = r.members.some((m) => m.id === self)
     if (onIt && (lobby === 'waiting' || lobby === 'admitted')) lobby = 'admitted'
     if (!onIt || announcedTo !== from) {
       if (!lobby || !STOPPED.has(lobby)) announce()
     }
     refresh()
+  }
+
+  /** Take the roster's state; bans only ever grow (there is no unban), so keep ours too. */
+  function learn(r: Roster): void {
+    const bans = new Set(known?.bans ?? [])
+    for (const b of r.bans ?? []) bans.add(b)
+    known = {
+      epoch: r.epoch,
+      lobby: r.lobby,
+      locked: r.locked,
+      bans: [...bans].slice(-MAX_BANS),
+      admitted: r.admitted ?? [],
+      hostIdentity: r.hostIdentity ?? known?.hostIdentity ?? null,
+    }
+  }
+
+  /** Stepping down (new socket, or the broker says someone else holds the slot): remember. */
+  function keepAuthorityState(): void {
+    if (authority) known = authority.state()
   }
 
   function removed(): void {
@@ -395,6 +425,7 @@ export function createRoom(options: RoomOptions): Room {
     // New socket id: every role tied to the old one is gone. Start over (identity is stable, so
     // the authority treats our announce as the same participant).
     self = newSelf
+    keepAuthorityState()
     role = 'none'
     authority = null
     authorityId = null
@@ -476,7 +507,8 @@ export function createRoom(options: RoomOptions): Room {
   return {
     async start() {
       if (transport) return
-      const keys = await deriveRoomKeys(options.room)
+      const derived = deriveRoomKeys(options.room)
+      const keys = await (clock.track ? clock.track(derived) : derived)
       if (!keys.ok) throw keys.error
       tag = keys.value.tag
       idh = await hashIdentity(identity)

@@ -107,6 +107,8 @@ export interface RoomSnapshot {
   lobby: LobbyStatus | null
   lobbyOn: boolean
   locked: boolean
+  /** Identity hashes the room has removed (see `identityHash`); host tools show the count. */
+  bans: readonly string[]
   epoch: number
 }
 

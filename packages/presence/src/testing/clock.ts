@@ -109,7 +109,12 @@ export function createManualClock(startMs = 0): ManualClock {
   let seq = 0
   const heap = new TimerHeap()
   const timers = new Map<number, Timer>()
-  const tracked = new Set<Promise<unknown>>()
+  /**
+   * Tracked work, in the order it was started. Its continuations are released in that order, one
+   * at a time with everything they trigger settled in between, however the real completions
+   * interleave (WebCrypto finishes in a varying order): the same seed, the same schedule.
+   */
+  const tracked: { work: Promise<unknown>; release: () => void }[] = []
   let queue: Promise<void> = Promise.resolve()
 
   function schedule(fn: () => void, ms: number, period: number | null): TimerHandle {
@@ -130,9 +135,14 @@ export function createManualClock(startMs = 0): ManualClock {
   async function settle(): Promise<void> {
     for (let round = 0; ; round++) {
       await macrotask()
-      if (tracked.size === 0) return
-      if (round > 10_000) throw new Error('manual clock: tracked work never settles')
-      await Promise.allSettled([...tracked])
+      const head = tracked.shift()
+      if (!head) return
+      if (round > 100_000) throw new Error('manual clock: tracked work never settles')
+      await head.work.then(
+        () => undefined,
+        () => undefined,
+      )
+      head.release()
     }
   }
 
@@ -206,10 +216,10 @@ export function createManualClock(startMs = 0): ManualClock {
 
     track<T>(work: PromiseLike<T>): Promise<T> {
       const p = Promise.resolve(work)
-      tracked.add(p)
-      const done = () => void tracked.delete(p)
-      p.then(done, done)
-      return p
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      tracked.push({ work: p, release })
+      return gate.then(() => p)
     },
 
     settle: () => serialize(settle),

@@ -1,0 +1,3 @@
+import { describeSeeds } from './testing/seeds.js'
+
+describeSeeds(1)
