@@ -209,8 +209,13 @@ export class Authority {
       for (const m of this.#members.values()) m.lastSeen = now
     } else {
       let reaped = false
+      // Inherited members that never announced to us within a few heartbeats are gone: every live
+      // member re-announces to a new authority at once (R5), and the broker's notice of a member
+      // who left just before the old authority died went to the old authority (R10).
+      const inheritedGrace = Math.min(this.ctx.timing.reapMs, 3 * this.ctx.timing.pingMs)
       for (const [id, m] of this.#members) {
-        if (now - m.lastSeen > this.ctx.timing.reapMs) {
+        const limit = m.idh === null ? inheritedGrace : this.ctx.timing.reapMs
+        if (now - m.lastSeen > limit) {
           this.#members.delete(id)
           reaped = true
         }

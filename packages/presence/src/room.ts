@@ -168,7 +168,11 @@ export function createRoom(options: RoomOptions): Room {
 
   function refresh(): void {
     const before = snapshot
-    snapshot = computeSnapshot()
+    const candidate = computeSnapshot()
+    // Keep the snapshot's identity unless something visible changed (R20): bindings built on
+    // useSyncExternalStore re-render on identity, and heartbeats change nothing.
+    if (JSON.stringify(candidate) === JSON.stringify(before)) return
+    snapshot = candidate
     const prev = new Map(before.participants.map((p) => [p.id, p]))
     const next = new Map(snapshot.participants.map((p) => [p.id, p]))
     let changed = before.participants.length !== snapshot.participants.length
