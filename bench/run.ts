@@ -3,11 +3,13 @@
  * Each benchmark prints JSON + a table to stdout (progress to stderr) and writes results/<name>.json.
  */
 import { parseBrokerArgs, runBrokerBench } from './broker.js'
+import { parsePresenceArgs, runPresenceBench } from './presence.js'
 
 type Bench = (argv: string[]) => Promise<unknown>
 
 const benches: Record<string, Bench> = {
   broker: (argv) => runBrokerBench(parseBrokerArgs(argv)),
+  presence: (argv) => runPresenceBench(parsePresenceArgs(argv)),
 }
 
 async function main(): Promise<void> {

@@ -35,6 +35,8 @@ export interface RoomState {
 
 export interface InheritedState extends RoomState {
   members: RosterMember[]
+  /** Socket id the last roster named as host (so the host keeps its rights through migration). */
+  hostId: string | null
 }
 
 interface MemberEntry {
@@ -103,8 +105,10 @@ export class Authority {
     this.#hostIdentity = inherited?.hostIdentity ?? null
     for (const info of inherited?.members ?? []) {
       if (info.id === ctx.self) continue
-      // Grace: an inherited member counts as just seen; it announces to us on the new roster.
-      this.#members.set(info.id, { info, idh: null, lastSeen: now })
+      // Grace: an inherited member counts as just seen; it announces to us on the new roster. The
+      // host's identity is known already, so moderation works before its announce arrives.
+      const idh = info.id === inherited?.hostId ? (inherited.hostIdentity ?? null) : null
+      this.#members.set(info.id, { info, idh, lastSeen: now })
     }
     const self = ctx.selfEntry()
     this.#admitted.add(self.idh)

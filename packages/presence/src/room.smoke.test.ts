@@ -39,7 +39,11 @@ test('three participants converge; the authority leaves; the survivors migrate',
     () =>
       rest.every((r) => r.getSnapshot().participants.length === 2) &&
       rest.filter((r) => r.getSnapshot().isAuthority).length === 1 &&
-      rest.every((r) => r.getSnapshot().authority === rest.find((x) => x.getSnapshot().isAuthority)!.getSnapshot().self),
+      rest.every(
+        (r) =>
+          r.getSnapshot().authority ===
+          rest.find((x) => x.getSnapshot().isAuthority)!.getSnapshot().self,
+      ),
   )
   console.log('migration converged in', Date.now() - t0, 'ms; epoch', rest[0]!.getSnapshot().epoch)
   for (const r of rest) await r.leave()

@@ -228,6 +228,7 @@ export function createRoom(options: RoomOptions): Room {
       epoch: Math.max(base.epoch, roster?.epoch ?? 0),
       // The departed authority is gone; everyone else is inherited and announces to us.
       members: (roster?.members ?? []).filter((m) => m.id !== roster?.authority && m.id !== self),
+      hostId: roster?.host ?? null,
     }
   }
 

@@ -7,3 +7,13 @@ export { startBrokerProcess, runBrokerCli, BROKER_CLI } from './broker-process.j
 export type { BrokerProcess } from './broker-process.js'
 export { connectClient } from './client.js'
 export type { BrokerTestClient, ConnectOptions } from './client.js'
+export { PARTICIPANT_ENTRY, spawnParticipant, waitUntil } from './participant.js'
+export type {
+  ParticipantCommand,
+  ParticipantHost,
+  ParticipantLine,
+  ParticipantProcess,
+  ParticipantSnapshotReply,
+  ParticipantView,
+  SpawnParticipantOptions,
+} from './participant.js'
