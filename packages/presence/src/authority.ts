@@ -62,8 +62,10 @@ export interface AuthorityContext {
   send(to: string, message: AuthorityToParticipant): void
   /** Something visible changed (roster, knocks, lobby/lock, host). */
   changed(): void
-  /** The authority learned that our own identity is banned. */
+  /** The authority learned that our own identity is banned (or the host removed us). */
   selfBanned(): void
+  /** The host reset the room: the authority's own participant clears too (R18). */
+  resetLocal(): void
   /** A gate decision finished outside the serial queue: run `fn` inside it. */
   enqueue(fn: () => void | Promise<void>): void
 }
@@ -87,6 +89,8 @@ export class Authority {
   readonly #knocks = new Map<string, KnockState>()
   /** Candidates whose gate verification is in flight. */
   readonly #gating = new Set<string>()
+  /** Knockers the host denied: their crossing announces don't requeue them; a `knock` does. */
+  readonly #denied = new Set<string>()
   /** Socket ids removed before we knew their identity: ban them when they announce. */
   readonly #pendingBans = new Set<string>()
   #lastTick: number
@@ -270,11 +274,21 @@ export class Authority {
       }
       case 'deny': {
         if (target === undefined || !this.#knocks.delete(target)) return
+        this.#denied.add(target)
         this.ctx.send(target, { t: 'lobby', status: 'denied' })
         break
       }
       case 'remove': {
-        if (target === undefined || target === this.ctx.self) return
+        if (target === undefined) return
+        if (target === this.ctx.self) {
+          // The host removes the coordinator: ban ourselves, tell everyone (the roster carries the
+          // ban, so it survives the migration our departure triggers), then go.
+          this.#ban(this.ctx.selfEntry().idh)
+          this.#bump()
+          this.broadcast()
+          this.ctx.selfBanned()
+          return
+        }
         const m = this.#members.get(target)
         const knock = this.#knocks.get(target)
         const idh = m?.idh ?? knock?.idh ?? null
@@ -287,6 +301,7 @@ export class Authority {
       }
       case 'reset':
         for (const id of this.#members.keys()) this.ctx.send(id, { t: 'reset' })
+        this.ctx.resetLocal()
         return
       case 'caps':
         // Grant distribution belongs to the capabilities layer (a later issue).
@@ -322,6 +337,7 @@ export class Authority {
   #drop(id: string): void {
     const was = this.#members.delete(id)
     const knocked = this.#knocks.delete(id)
+    this.#denied.delete(id)
     this.#gating.delete(id)
     if (was || knocked) {
       this.#bump()
@@ -364,6 +380,11 @@ export class Authority {
       return
     }
     if (this.#lobby && !known && !isHost) {
+      if (this.#denied.has(from)) {
+        // An announce that crossed the denial: stay denied until the peer knocks again.
+        this.ctx.send(from, { t: 'lobby', status: 'denied' })
+        return
+      }
       this.#queueKnock(from, a.name, a.avatar ?? '', idh)
       return
     }
@@ -413,6 +434,7 @@ export class Authority {
       this.#refuse(from, 'removed')
       return
     }
+    this.#denied.delete(from)
     const queued = this.#knocks.get(from)
     if (queued) {
       queued.name = k.name

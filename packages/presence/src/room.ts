@@ -69,6 +69,19 @@ function randomIdentity(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
+/** Snapshots hand out copies: an app mutating a participant must not reach the roster (R20). */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
+
+function freezeParticipant(p: Participant): Participant {
+  return deepFreeze({ ...p, meta: structuredClone(p.meta), engine: structuredClone(p.engine) })
+}
+
 function lacksBans(r: Roster, state: RoomState): boolean {
   if (state.bans.length === 0) return false
   const theirs = new Set(r.bans ?? [])
@@ -113,6 +126,8 @@ export function createRoom(options: RoomOptions): Room {
   let known: RoomState | null = null
   let announcedTo: string | null = null
   let lastHeard = 0
+  /** When the authority last sent us a roster (it re-sends one every heartbeat to members). */
+  let lastRosterAt = 0
   let lobby: LobbyStatus | null = null
   let ticker: TimerHandle | null = null
   let claiming = false
@@ -134,20 +149,22 @@ export function createRoom(options: RoomOptions): Room {
     const r = currentRoster()
     const onRoster = r?.members.some((m) => m.id === self) ?? false
     const members = r && onRoster ? r.members : []
-    const participants: Participant[] = members.map((m) => ({
-      id: m.id,
-      name: m.name,
-      avatar: m.avatar,
-      cam: m.cam,
-      mic: m.mic,
-      role: m.role,
-      meta: m.meta,
-      engine: m.engine,
-      isSelf: m.id === self,
-      isHost: r?.host === m.id,
-      isAuthority: r?.authority === m.id,
-      verified: m.verified === true,
-    }))
+    const participants: Participant[] = members.map((m) =>
+      freezeParticipant({
+        id: m.id,
+        name: m.name,
+        avatar: m.avatar,
+        cam: m.cam,
+        mic: m.mic,
+        role: m.role,
+        meta: m.meta,
+        engine: m.engine,
+        isSelf: m.id === self,
+        isHost: r?.host === m.id,
+        isAuthority: r?.authority === m.id,
+        verified: m.verified === true,
+      }),
+    )
     const knocks: KnockEntry[] = authority ? authority.knocks() : (roster?.knocks ?? [])
     return Object.freeze({
       phase,
@@ -249,7 +266,8 @@ export function createRoom(options: RoomOptions): Room {
         hash: hashIdentity,
         send: (to, m) => send(to, m),
         changed: refresh,
-        selfBanned: () => void serial.run(() => removed()),
+        selfBanned: () => void serial.run(removed),
+        resetLocal: () => events.emit('reset', {}),
         enqueue: (fn) => void serial.run(fn),
       },
       inheritedState(),
@@ -269,6 +287,7 @@ export function createRoom(options: RoomOptions): Room {
       announcedTo = null
     }
     lastHeard = clock.now()
+    lastRosterAt = clock.now()
     if (!lobby || !STOPPED.has(lobby)) {
       // A new authority may know less than we do (R11): hand our state over before announcing,
       // so it already counts us as admitted and knows every ban.
@@ -347,6 +366,7 @@ export function createRoom(options: RoomOptions): Room {
   }
 
   async function onRoster(from: string, r: Roster): Promise<void> {
+    if (from === authorityId) lastRosterAt = clock.now()
     if (from !== authorityId) {
       // A roster from someone we don't know as authority: a migration we haven't heard of yet,
       // or a stale coordinator. Only the broker knows; ask it.
@@ -391,7 +411,9 @@ export function createRoom(options: RoomOptions): Room {
     if (authority) known = authority.state()
   }
 
-  function removed(): void {
+  async function removed(): Promise<void> {
+    // Let what we already queued (e.g. the roster carrying our own ban) leave first.
+    await outbox.whenIdle()
     lobby = 'removed'
     phase = 'removed'
     stopTicker()
@@ -461,8 +483,11 @@ export function createRoom(options: RoomOptions): Room {
       void serial.run(claim)
       return
     }
+    // Rostered members ping. Two silent heartbeats without a roster mean the authority dropped us
+    // (reaped while partitioned): announce again rather than ping into the void (R5).
     const onRoster = roster?.members.some((m) => m.id === self) ?? false
-    if (onRoster && announcedTo === authorityId) send(authorityId, { t: 'ping' })
+    const fresh = clock.now() - lastRosterAt <= 2 * timing.pingMs
+    if (onRoster && fresh && announcedTo === authorityId) send(authorityId, { t: 'ping' })
     else announce()
   }
 
@@ -489,7 +514,6 @@ export function createRoom(options: RoomOptions): Room {
     void serial.run(() => {
       if (role === 'authority' && authority) {
         authority.moderate(op, target)
-        if (op === 'reset') events.emit('reset', {})
         refresh()
       } else if (authorityId) {
         send(authorityId, target === undefined ? { t: 'mod', op } : { t: 'mod', op, target })
@@ -571,11 +595,12 @@ export function createRoom(options: RoomOptions): Room {
 
     setName: (name) => updateSelf({ name }),
     setAvatar: (avatar) => updateSelf({ avatar }),
-    setMeta: (meta) =>
-      updateSelf({
-        meta: meta as JsonObject,
-        ...(typeof meta.role === 'string' ? { role: meta.role } : {}),
-      }),
+    setMeta(meta) {
+      // The role follows meta.role: a meta without one clears it.
+      const { role: _previous, ...rest } = info
+      info = { ...rest, ...(typeof meta.role === 'string' ? { role: meta.role } : {}) }
+      updateSelf({ meta: meta as JsonObject })
+    },
     setMedia: (media) => updateSelf(media),
     knock(name, avatar) {
       info = { ...info, name, ...(avatar === undefined ? {} : { avatar }) }

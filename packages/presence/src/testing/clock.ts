@@ -286,6 +286,8 @@ export function createFreezableClock(base: Clock): FreezableClock {
   }
 
   return {
+    // Tracked work of the frozen participant still counts for the shared manual clock.
+    ...(base.track ? { track: <T>(work: PromiseLike<T>) => base.track!(work as Promise<T>) } : {}),
     now: () => base.now(),
     setTimeout: (fn, ms) => arm(fn, ms, true),
     clearTimeout: cancel,
