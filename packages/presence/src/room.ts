@@ -12,6 +12,7 @@ import {
   type PresenceMessage,
   type Roster,
   type RosterMember,
+  type SignalMessage,
 } from '@kibitz/protocol'
 import { Authority, type InheritedState, type RoomState } from './authority.js'
 import { realClock, type Clock, type TimerHandle } from './clock.js'
@@ -53,6 +54,11 @@ export interface Room {
   setMedia(media: { cam?: boolean; mic?: boolean }): void
   /** Joiner side: introduce yourself to a gated room; re-call to rename while waiting. */
   knock(name: string, avatar?: string): void
+  /**
+   * Mesh signaling (SDP, ICE, link control) to another rostered participant, sealed like every
+   * frame. Returns false (nothing sent) unless both of us are on the roster. Inbound: `signal`.
+   */
+  sendSignal(to: string, message: SignalMessage): boolean
   /** Host side. Each returns false (and does nothing) unless we are the host. */
   setLobby(on: boolean): boolean
   admit(id: string): boolean
@@ -212,7 +218,7 @@ export function createRoom(options: RoomOptions): Room {
 
   // ── sending ────────────────────────────────────────────────────────────────────────────────
 
-  function send(to: string, message: PresenceMessage): void {
+  function send(to: string, message: PresenceMessage | SignalMessage): void {
     if (phase === 'left' || phase === 'removed') return
     wire?.send(to, message)
   }
@@ -324,8 +330,14 @@ export function createRoom(options: RoomOptions): Room {
   async function onFrame(from: string, payload: Uint8Array): Promise<void> {
     if (!wire || phase === 'left' || phase === 'removed') return
     const opened = await wire.open(payload)
-    if (opened.message === null) {
+    if (opened.plane === null) {
       events.emit('dropped', { from, code: opened.code })
+      return
+    }
+    if (opened.plane === 'signal') {
+      // Mesh signaling (R21): only between peers that are both on the roster we hold.
+      if (isRosteredPeer(from)) events.emit('signal', { from, message: opened.message })
+      else events.emit('dropped', { from, code: 'NOT_ROSTERED' })
       return
     }
     const m = opened.message
@@ -507,6 +519,13 @@ export function createRoom(options: RoomOptions): Room {
     return p
   }
 
+  /** Both of us are on the roster we hold (R21). */
+  function isRosteredPeer(id: string): boolean {
+    if (id === self || phase !== 'joined') return false
+    const members = currentRoster()?.members ?? []
+    return members.some((m) => m.id === self) && members.some((m) => m.id === id)
+  }
+
   // ── host actions ───────────────────────────────────────────────────────────────────────────
 
   function moderate(op: ModOp, target?: string): boolean {
@@ -617,6 +636,12 @@ export function createRoom(options: RoomOptions): Room {
         }
         refresh()
       })
+    },
+
+    sendSignal(to, message) {
+      if (!isRosteredPeer(to)) return false
+      send(to, message)
+      return true
     },
 
     setLobby: (on) => moderate(on ? 'lobby-on' : 'lobby-off'),

@@ -1,4 +1,4 @@
-import type { LobbyStatus, RosterMember } from '@kibitz/protocol'
+import type { LobbyStatus, RosterMember, SignalMessage } from '@kibitz/protocol'
 import type { Clock } from './clock.js'
 import type { RoomTransport } from './transport.js'
 
@@ -121,6 +121,8 @@ export interface RoomEvents {
   authority: { id: string | null; self: boolean }
   /** The host cleared the room (chat, annotations). */
   reset: Record<string, never>
-  /** A presence frame could not be opened or decoded (diagnostics only). */
+  /** Mesh signaling from another rostered participant (R21). */
+  signal: { from: string; message: SignalMessage }
+  /** A frame could not be opened or decoded, or came from an unrostered peer (diagnostics). */
   dropped: { from: string; code: string }
 }

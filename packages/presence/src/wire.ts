@@ -1,20 +1,33 @@
 import {
+  PRESENCE_KINDS,
+  SIGNAL_KINDS,
   decodePresence,
+  decodeSignal,
   encodePresence,
+  encodeSignal,
   openJson,
   seal,
   type PresenceMessage,
   type RoomKeys,
+  type SignalMessage,
 } from '@kibitz/protocol'
 import type { Serial } from './serial.js'
 import type { RoomTransport } from './transport.js'
 
 const encoder = new TextEncoder()
+const SIGNAL: ReadonlySet<string> = new Set(SIGNAL_KINDS)
+const PRESENCE: ReadonlySet<string> = new Set(PRESENCE_KINDS)
+
+export type Inbound =
+  | { plane: 'presence'; message: PresenceMessage }
+  | { plane: 'signal'; message: SignalMessage }
+  | { plane: null; code: string }
 
 /**
- * Sealed presence frames over a room transport. Outbound: validate → JSON → seal, in order (one
- * serial queue), then a directed send. Inbound: open → decode; anything that fails is reported and
- * dropped (never thrown).
+ * Sealed frames over a room transport: the presence plane and the mesh's signaling plane share the
+ * broker (both discriminated by `t`, with disjoint kinds). Outbound: validate → JSON → seal, in order
+ * (one serial queue), then a directed send. Inbound: open → decode by kind; anything that fails is
+ * reported and dropped (never thrown).
  */
 export class PresenceWire {
   constructor(
@@ -24,8 +37,10 @@ export class PresenceWire {
     private readonly track: <T>(work: Promise<T>) => Promise<T> = (work) => work,
   ) {}
 
-  send(to: string, message: PresenceMessage): void {
-    const encoded = encodePresence(message)
+  send(to: string, message: PresenceMessage | SignalMessage): void {
+    const encoded = SIGNAL.has(message.t)
+      ? encodeSignal(message as SignalMessage)
+      : encodePresence(message as PresenceMessage)
     if (!encoded.ok) {
       console.error(`[kibitz] not sending ${message.t}: ${encoded.error.message}`)
       return
@@ -38,15 +53,20 @@ export class PresenceWire {
     })
   }
 
-  /** Open and decode one inbound payload; `null` with a code when it must be dropped. */
-  async open(
-    payload: Uint8Array,
-  ): Promise<{ message: PresenceMessage } | { message: null; code: string }> {
+  /** Open and decode one inbound payload. */
+  async open(payload: Uint8Array): Promise<Inbound> {
     const opened = await this.track(openJson(this.keys, payload))
-    if (!opened.ok) return { message: null, code: opened.error.code }
+    if (!opened.ok) return { plane: null, code: opened.error.code }
+    const kind = (opened.value as { t?: unknown } | null)?.t
+    if (typeof kind === 'string' && SIGNAL.has(kind) && !PRESENCE.has(kind)) {
+      const decoded = decodeSignal(opened.value)
+      if (!decoded.ok) return { plane: null, code: decoded.error.code }
+      if (!decoded.value.known) return { plane: null, code: 'UNKNOWN_KIND' }
+      return { plane: 'signal', message: decoded.value.message }
+    }
     const decoded = decodePresence(opened.value)
-    if (!decoded.ok) return { message: null, code: decoded.error.code }
-    if (!decoded.value.known) return { message: null, code: 'UNKNOWN_KIND' }
-    return { message: decoded.value.message }
+    if (!decoded.ok) return { plane: null, code: decoded.error.code }
+    if (!decoded.value.known) return { plane: null, code: 'UNKNOWN_KIND' }
+    return { plane: 'presence', message: decoded.value.message }
   }
 }
