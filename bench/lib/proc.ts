@@ -1,23 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 
 /** Clock ticks per second for /proc/<pid>/stat (getconf CLK_TCK; 100 on Linux x86-64/arm64). */
 const CLK_TCK = 100
 
-/** A free TCP port on 127.0.0.1 (bind :0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.unref()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address()
-      const port = typeof addr === 'object' && addr ? addr.port : 0
-      s.close(() => resolve(port))
-    })
-  })
-}
+/** A free TCP port on 127.0.0.1 (the test harness's). */
+export { freePort } from '@kibitz/test-utils'
 
 /** Resident set size of a process in MB (VmRSS from /proc/<pid>/status). */
 export function rssMb(pid: number): number {
