@@ -5,6 +5,7 @@ import {
   MAX_ROSTER_MEMBERS,
   type Announce,
   type AuthorityToParticipant,
+  type Clock,
   type Knock,
   type ModOp,
   type ParticipantToAuthority,
@@ -12,7 +13,6 @@ import {
   type RosterMember,
   type Sync,
 } from '@kibitz/protocol'
-import type { Clock } from './clock.js'
 import type { AdmissionGate, HostTier, KnockEntry, PresenceTiming } from './types.js'
 
 /**

@@ -1,8 +1,8 @@
 // The only barrel of @kibitz/presence (the socket.io transport is the `./socket-io` subpath).
 export { createRoom, DEFAULT_TIMING } from './room.js'
 export type { Room } from './room.js'
-export { realClock } from './clock.js'
-export type { Clock, TimerHandle } from './clock.js'
+export { realClock } from '@kibitz/protocol'
+export type { Clock, TimerHandle } from '@kibitz/protocol'
 export type { RoomTransport, RoomTransportEvents, RoomTransportListener } from './transport.js'
 export type {
   AdmissionGate,

@@ -1,7 +1,5 @@
-import { ErrorCode, fail, type Result } from '@kibitz/protocol'
-import type { Clock } from './clock.js'
+import { Emitter, ErrorCode, fail, type Clock, type Result } from '@kibitz/protocol'
 import type { BusNotice } from './local-bus-broker.js'
-import { Emitter } from './emitter.js'
 import type { RoomTransport, RoomTransportEvents, RoomTransportListener } from './transport.js'
 
 /** The operations a bus transport asks of its broker (acked, like socket.io acks). */

@@ -1,6 +1,5 @@
-import { ErrorCode, MAX_BROKER_FRAME_BYTES } from '@kibitz/protocol'
+import { ErrorCode, MAX_BROKER_FRAME_BYTES, realClock } from '@kibitz/protocol'
 import { afterEach, describe, expect, test } from 'vitest'
-import { realClock } from './clock.js'
 import { createLocalBus, type LocalBus, type LocalBusOptions } from './local-bus.js'
 import { createManualClock, type ManualClock } from './testing/clock.js'
 import { createSeededRandom } from './testing/random.js'

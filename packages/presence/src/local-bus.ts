@@ -1,5 +1,4 @@
-import type { Result } from '@kibitz/protocol'
-import { realClock, type Clock, type TimerHandle } from './clock.js'
+import { realClock, type Clock, type Result, type TimerHandle } from '@kibitz/protocol'
 import { BusBroker, type BusNotice } from './local-bus-broker.js'
 import {
   LocalBusTransport,

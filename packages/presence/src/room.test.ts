@@ -5,19 +5,19 @@
  * what was wrong.
  */
 import {
-  ENGINE_VERSION,
-  FEATURES,
-  PROTOCOL_VERSION,
   deriveRoomKeys,
   encodePresence,
+  ENGINE_VERSION,
+  FEATURES,
   identityHash,
+  PROTOCOL_VERSION,
   seal,
   utf8,
+  type Clock,
   type PresenceMessage,
   type RoomKeys,
 } from '@kibitz/protocol'
 import { afterEach, describe, expect, test } from 'vitest'
-import type { Clock } from './clock.js'
 import { createLocalBus, type LocalBus } from './local-bus.js'
 import { createRoom, type Room } from './room.js'
 import {

@@ -1,11 +1,14 @@
 import {
+  deriveRoomKeys,
+  Emitter,
   ENGINE_VERSION,
   FEATURES,
-  MAX_BANS,
-  KibitzError,
-  PROTOCOL_VERSION,
-  deriveRoomKeys,
   identityHash,
+  KibitzError,
+  MAX_BANS,
+  PROTOCOL_VERSION,
+  realClock,
+  type Clock,
   type JsonObject,
   type LobbyStatus,
   type ModOp,
@@ -13,10 +16,9 @@ import {
   type Roster,
   type RosterMember,
   type SignalMessage,
+  type TimerHandle,
 } from '@kibitz/protocol'
 import { Authority, type InheritedState, type RoomState } from './authority.js'
-import { realClock, type Clock, type TimerHandle } from './clock.js'
-import { Emitter } from './emitter.js'
 import { Serial } from './serial.js'
 import type { RoomTransport } from './transport.js'
 import type {

@@ -1,16 +1,16 @@
 import {
   BrokerEvent,
-  ErrorCode,
   brokerParser,
   decodeBrokerEvent,
   decodeClaimReply,
   decodeEmptyReply,
   decodeJoinReply,
+  Emitter,
+  ErrorCode,
   fail,
   type Result,
 } from '@kibitz/protocol'
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client'
-import { Emitter } from './emitter.js'
 import type { RoomTransport, RoomTransportEvents, RoomTransportListener } from './transport.js'
 
 /**

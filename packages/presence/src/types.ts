@@ -1,5 +1,4 @@
-import type { LobbyStatus, RosterMember, SignalMessage } from '@kibitz/protocol'
-import type { Clock } from './clock.js'
+import type { Clock, LobbyStatus, RosterMember, SignalMessage } from '@kibitz/protocol'
 import type { RoomTransport } from './transport.js'
 
 /** Someone on the roster, as the app sees them. */

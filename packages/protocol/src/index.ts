@@ -290,3 +290,8 @@ export {
 export type { BrokerPacket } from './broker-codec.js'
 
 export { identityHash } from './identity-hash.js'
+
+// Platform seams shared by every engine package (not wire format).
+export { Emitter } from './emitter.js'
+export { realClock } from './clock.js'
+export type { Clock, TimerHandle } from './clock.js'

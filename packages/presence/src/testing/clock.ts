@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock, TimerHandle } from '@kibitz/protocol'
 
 /**
  * A clock that only moves when told to. Timers fire in due-time order (ties in the order they were

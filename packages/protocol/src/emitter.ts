@@ -1,4 +1,7 @@
-/** A tiny typed emitter: `on` returns its own unsubscribe function; listener errors are isolated. */
+/**
+ * A tiny typed emitter shared by the engines (a platform helper, like `clock.ts`): `on` returns
+ * its own unsubscribe function; listener errors are isolated (logged, never thrown into the engine).
+ */
 export class Emitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Set<(payload: never) => void>>()
 

@@ -1,6 +1,8 @@
 /**
- * The engine's only source of time. Inject a manual clock (see `createManualClock` in
- * `./testing`) to run heartbeats, reaping and migration on fake time.
+ * The engines' only source of time (presence heartbeats and migration, mesh timeouts, backpressure
+ * polling and retries). A platform seam, not wire format: it lives here, in the lowest package, so
+ * every engine shares one definition. Inject a manual clock (`createManualClock` from
+ * `@kibitz/presence`) to run on fake time.
  */
 export type TimerHandle = unknown
 

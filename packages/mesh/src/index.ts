@@ -1,0 +1,33 @@
+// The only barrel of @kibitz/mesh: named exports only (STYLE.md), `export type` for types.
+// The node-datachannel adapter lives at `@kibitz/mesh/node`.
+
+export { createMesh } from './mesh.js'
+export type { Mesh, MeshOptions } from './mesh.js'
+export type { MeshEvents, CloseReason } from './events.js'
+export type { MeshSignaling } from './signaling.js'
+export type { MeshData, MeshValue } from './payload.js'
+export type { PeerStats } from './peer-state.js'
+export type {
+  LinkSignal,
+  PeerLink,
+  PeerLinkEvents,
+  PeerLinkFactory,
+  PeerLinkOptions,
+  WebRtcImplementation,
+} from './peer-link.js'
+export {
+  createSimplePeerLink,
+  simplePeerLinkFactory,
+  DATA_CHANNEL_LABEL,
+} from './simple-peer-link.js'
+export type { SimplePeerLinkOptions } from './simple-peer-link.js'
+export { candidateAddress, filterSdpCandidates, loopbackOnly } from './candidates.js'
+export type { CandidateFilter } from './candidates.js'
+export { FRAME_BYTES, FrameType, OutgoingMessage, parseFrame } from './framing.js'
+export type { Frame, PayloadKind } from './framing.js'
+export { Reassembler, DEFAULT_REASSEMBLY_LIMITS } from './reassembly.js'
+export type { ReassemblyLimits, Assembled } from './reassembly.js'
+export { SendQueue, DEFAULT_BACKPRESSURE } from './sender.js'
+export type { BackpressureOptions } from './sender.js'
+export { realClock } from '@kibitz/protocol'
+export type { Clock, TimerHandle } from '@kibitz/protocol'

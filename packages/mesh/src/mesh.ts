@@ -1,0 +1,434 @@
+import {
+  decodeSignal,
+  Emitter,
+  ErrorCode,
+  KibitzError,
+  MAX_ROSTER_MEMBERS,
+  realClock,
+  type Clock,
+  type SignalMessage,
+} from '@kibitz/protocol'
+import type { CandidateFilter } from './candidates.js'
+import type { MeshEvents } from './events.js'
+import { decodePayload, encodePayload, type MeshData, type MeshValue } from './payload.js'
+import { PendingSignals } from './pending-signals.js'
+import type { PeerLinkFactory, WebRtcImplementation } from './peer-link.js'
+import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from './reassembly.js'
+import { DEFAULT_BACKPRESSURE, type BackpressureOptions } from './sender.js'
+import type { MeshSignaling } from './signaling.js'
+import { simplePeerLinkFactory } from './simple-peer-link.js'
+import { createPeerState, type PeerState, type PeerStats, type PeerTimer } from './peer-state.js'
+
+export interface MeshOptions {
+  /** Our own participant id (as the signaling carrier names us). */
+  self: string
+  signaling: MeshSignaling
+  /** The WebRTC implementation for the default simple-peer links. */
+  wrtc?: WebRtcImplementation
+  /** Build links yourself (overrides `wrtc`). */
+  createLink?: PeerLinkFactory
+  /** ICE servers; default `[]` (never simple-peer's public STUN defaults). */
+  iceServers?: RTCIceServer[]
+  /** Keep only the ICE candidates this accepts (e.g. `loopbackOnly`); default keeps all. */
+  candidateFilter?: CandidateFilter
+  /** simple-peer's end-of-candidates fallback (ms). */
+  iceCompleteTimeoutMs?: number
+  clock?: Clock
+  /** A link not open after this long is rebuilt (M14). Default 15 s. */
+  connectTimeoutMs?: number
+  /** The answerer sends `dial` when no offer arrived this long after the peer joined (M10). Default 3 s. */
+  dialAfterMs?: number
+  /** Rebuilds in a row before the initiator gives up on a peer (M15). Default 5. */
+  maxAttempts?: number
+  /** Upper bound on flushing queued data before `bye` on close (M17). Default 250 ms. */
+  byeFlushMs?: number
+  backpressure?: Partial<BackpressureOptions>
+  limits?: Partial<ReassemblyLimits>
+}
+
+export interface Mesh {
+  readonly self: string
+  /** The roster: exactly one link per id in `ids` (M4, M6). Ids that leave are closed. */
+  setPeers(ids: readonly string[]): void
+  /** Send to every peer whose link is open; never to ourselves (M26). Returns how many. */
+  broadcast(data: MeshData): number
+  /** Send to one peer in the set (queued until its link opens). NO_SUCH_PEER otherwise (M27). */
+  sendTo(id: string, data: MeshData): void
+  /** Receive `(data, from)`; additive; returns an unsubscribe function. */
+  onMessage(cb: (data: MeshValue, from: string) => void): () => void
+  on<E extends keyof MeshEvents>(event: E, cb: (payload: MeshEvents[E]) => void): () => void
+  /** Ids whose links are open now. */
+  connectedPeers(): string[]
+  /** Counters for one peer in the set, or null. */
+  stats(id: string): PeerStats | null
+  /** Flush (bounded), say `bye` to every peer, close every link. Idempotent. */
+  close(): Promise<void>
+}
+
+const CLOSE_WAIT_MS = 1_000
+
+/** Create the data mesh for one participant. */
+export function createMesh(options: MeshOptions): Mesh {
+  const { self, signaling } = options
+  const clock = options.clock ?? realClock
+  const iceServers = options.iceServers ?? []
+  const connectTimeoutMs = options.connectTimeoutMs ?? 15_000
+  const dialAfterMs = options.dialAfterMs ?? 3_000
+  const maxAttempts = options.maxAttempts ?? 5
+  const byeFlushMs = options.byeFlushMs ?? 250
+  const backpressure: BackpressureOptions = { ...DEFAULT_BACKPRESSURE, ...options.backpressure }
+  const limits: ReassemblyLimits = { ...DEFAULT_REASSEMBLY_LIMITS, ...options.limits }
+  const createLink =
+    options.createLink ??
+    (options.wrtc
+      ? simplePeerLinkFactory({
+          wrtc: options.wrtc,
+          ...(options.candidateFilter ? { candidateFilter: options.candidateFilter } : {}),
+          ...(options.iceCompleteTimeoutMs !== undefined
+            ? { iceCompleteTimeoutMs: options.iceCompleteTimeoutMs }
+            : {}),
+        })
+      : null)
+  if (!createLink) throw new KibitzError(ErrorCode.NOT_CONFIGURED, 'createMesh needs wrtc')
+
+  const events = new Emitter<MeshEvents>()
+  const messageListeners = new Set<(data: MeshValue, from: string) => void>()
+  const peers = new Map<string, PeerState>()
+  const pending = new PendingSignals()
+  let lastGeneration = 0
+  let closed = false
+
+  const error = (peer: string | null, err: KibitzError): void =>
+    events.emit('error', { peer, error: err })
+
+  /** Link generations only grow, across restarts too (they start at the wall clock). */
+  function nextGeneration(): number {
+    lastGeneration = Math.max(lastGeneration + 1, Math.floor(clock.now()))
+    return lastGeneration
+  }
+
+  function send(to: string, message: SignalMessage): void {
+    if (!signaling.send(to, message)) {
+      error(to, new KibitzError(ErrorCode.NO_SUCH_PEER, `signal ${message.t} to ${to} not sent`))
+    }
+  }
+
+  function setTimer(st: PeerState, name: PeerTimer, ms: number, fn: () => void): void {
+    clearTimer(st, name)
+    st.timers[name] = clock.setTimeout(() => {
+      st.timers[name] = null
+      if (!closed && peers.get(st.id) === st) fn()
+    }, ms)
+  }
+
+  function clearTimer(st: PeerState, name: PeerTimer): void {
+    const handle = st.timers[name]
+    if (handle !== null) clock.clearTimeout(handle)
+    st.timers[name] = null
+  }
+
+  /** Tear the current link down without side effects on the pair (M13: stale handlers are cut). */
+  function dropLink(st: PeerState, reason: MeshEvents['close']['reason'] | null): void {
+    clearTimer(st, 'connect')
+    const link = st.link
+    if (!link) return
+    st.link = null
+    for (const off of st.unsubs.splice(0)) off()
+    st.queue.detach()
+    st.reassembler.reset()
+    const wasOpen = st.open
+    st.open = false
+    link.destroy()
+    if (wasOpen && reason) events.emit('close', { peer: st.id, reason })
+  }
+
+  /** Build a link of generation `gen` (M5): initiator when we hold the smaller id. */
+  function startLink(st: PeerState, gen: number): void {
+    dropLink(st, 'replaced')
+    st.gen = gen
+    st.createdAt = clock.now()
+    const link = createLink!({ initiator: st.initiator, iceServers })
+    st.link = link
+    const current = () => st.link === link && peers.get(st.id) === st && !closed
+    st.unsubs.push(
+      link.on('signal', ({ signal }) => {
+        if (!current()) return
+        if (signal.kind === 'sdp')
+          send(st.id, { t: 'sdp', description: signal.description, link: gen })
+        else send(st.id, { t: 'ice', candidate: signal.candidate, link: gen })
+      }),
+      link.on('open', () => {
+        if (!current()) return
+        clearTimer(st, 'connect')
+        clearTimer(st, 'retry')
+        st.open = true
+        st.attempts = 0
+        st.connectMs = clock.now() - st.createdAt
+        st.queue.attach(link)
+        events.emit('open', { peer: st.id })
+      }),
+      link.on('data', ({ data }) => {
+        if (current()) receive(st, data)
+      }),
+      link.on('error', ({ error: err }) => {
+        if (current()) error(st.id, err)
+      }),
+      link.on('close', () => {
+        if (current()) linkLost(st)
+      }),
+    )
+    setTimer(st, 'connect', connectTimeoutMs, () => {
+      if (st.link !== link || st.open) return
+      error(st.id, new KibitzError(ErrorCode.TIMEOUT, `link to ${st.id} did not open`))
+      linkLost(st)
+    })
+  }
+
+  /** The current link failed, closed or timed out (M14, M15). */
+  function linkLost(st: PeerState): void {
+    const gen = st.gen
+    dropLink(st, 'failed')
+    if (st.bye) return
+    if (!st.initiator) {
+      send(st.id, { t: 'dead', link: gen })
+      return
+    }
+    redial(st)
+  }
+
+  /** Initiator: rebuild with backoff, bounded by `maxAttempts`. */
+  function redial(st: PeerState): void {
+    if (st.attempts >= maxAttempts) {
+      error(
+        st.id,
+        new KibitzError(ErrorCode.TIMEOUT, `gave up on ${st.id} after ${st.attempts} attempts`),
+      )
+      return
+    }
+    const delay = st.attempts === 0 ? 0 : Math.min(250 * 2 ** (st.attempts - 1), 4_000)
+    st.attempts++
+    setTimer(st, 'retry', delay, () => startLink(st, nextGeneration()))
+  }
+
+  function receive(st: PeerState, data: Uint8Array | string): void {
+    if (typeof data === 'string') {
+      error(st.id, new KibitzError(ErrorCode.BAD_MESSAGE, 'text frame on a binary channel'))
+      return
+    }
+    st.bytesReceived += data.byteLength
+    const assembled = st.reassembler.push(data)
+    if (!assembled.ok) return error(st.id, assembled.error)
+    if (!assembled.value) return
+    const value = decodePayload(assembled.value, limits)
+    if (!value.ok) return error(st.id, value.error)
+    st.messagesReceived++
+    for (const cb of [...messageListeners]) {
+      try {
+        cb(value.value, st.id)
+      } catch (err) {
+        console.error('[kibitz] mesh onMessage listener threw', err)
+      }
+    }
+  }
+
+  function onSignal(from: string, raw: SignalMessage): void {
+    if (closed || typeof from !== 'string' || from === self) return
+    const decoded = decodeSignal(raw)
+    if (!decoded.ok) return error(from, decoded.error)
+    if (!decoded.value.known) return
+    const message = decoded.value.message
+    const st = peers.get(from)
+    if (!st) {
+      if (message.t === 'bye') pending.delete(from)
+      else if (message.t !== 'health') pending.add(from, message, clock.now())
+      return
+    }
+    handle(st, message)
+  }
+
+  function handle(st: PeerState, message: SignalMessage): void {
+    if (message.t === 'bye') {
+      st.bye = true
+      clearTimer(st, 'retry')
+      clearTimer(st, 'dial')
+      dropLink(st, 'bye')
+      st.queue.clear()
+      return
+    }
+    if (st.bye || message.t === 'health') return
+    if (st.initiator) {
+      switch (message.t) {
+        case 'sdp':
+        case 'ice':
+          if (message.t === 'sdp' && message.description.type === 'offer') {
+            return error(st.id, new KibitzError(ErrorCode.BAD_MESSAGE, 'offer from the answerer'))
+          }
+          if (message.link === st.gen && st.link) {
+            st.link.signal(
+              message.t === 'sdp'
+                ? { kind: 'sdp', description: message.description }
+                : { kind: 'ice', candidate: message.candidate },
+            )
+          }
+          return
+        case 'dial':
+          // Ignore a dial for the generation we are already running (it crossed our offer).
+          if (st.link && (st.open || message.link === st.gen)) return
+          st.attempts = 0
+          clearTimer(st, 'retry')
+          startLink(st, nextGeneration())
+          return
+        case 'dead':
+          if (message.link !== undefined && message.link !== st.gen) return
+          if (st.link || st.timers.retry === null) {
+            dropLink(st, 'failed')
+            redial(st)
+          }
+          return
+        default:
+          return
+      }
+    }
+    // We answer.
+    switch (message.t) {
+      case 'sdp': {
+        if (message.link < st.gen) return // stale (M7)
+        if (message.link > st.gen || !st.link) {
+          if (message.description.type !== 'offer') return
+          clearTimer(st, 'dial')
+          startLink(st, message.link)
+          st.link!.signal({ kind: 'sdp', description: message.description })
+          for (const ice of st.early.splice(0)) {
+            if (ice.link === message.link)
+              st.link!.signal({ kind: 'ice', candidate: ice.candidate })
+          }
+          return
+        }
+        st.link.signal({ kind: 'sdp', description: message.description })
+        return
+      }
+      case 'ice':
+        if (message.link === st.gen && st.link) {
+          st.link.signal({ kind: 'ice', candidate: message.candidate })
+        } else if (message.link > st.gen && st.early.length < 64) {
+          st.early.push(message) // raced ahead of its offer
+        }
+        return
+      case 'recreate':
+        if (message.link < st.gen) return
+        dropLink(st, 'replaced')
+        st.gen = message.link
+        return
+      default:
+        return // dial/dead go to the initiator
+    }
+  }
+
+  function addPeer(id: string): void {
+    const st = createPeerState(id, self < id, clock, backpressure, limits)
+    peers.set(id, st)
+    if (st.initiator) startLink(st, nextGeneration())
+    else scheduleDial(st, dialAfterMs)
+    for (const message of pending.take(id, clock.now())) {
+      if (peers.get(id) === st) handle(st, message)
+    }
+  }
+
+  /** Answerer: ask for a dial while no offer has come (M10), with backoff. */
+  function scheduleDial(st: PeerState, ms: number): void {
+    setTimer(st, 'dial', ms, () => {
+      if (st.link || st.bye) return
+      send(st.id, st.gen > 0 ? { t: 'dial', link: st.gen } : { t: 'dial' })
+      scheduleDial(st, Math.min(ms * 2, 30_000))
+    })
+  }
+
+  function removePeer(st: PeerState, reason: MeshEvents['close']['reason']): void {
+    peers.delete(st.id)
+    for (const name of Object.keys(st.timers) as PeerTimer[]) clearTimer(st, name)
+    dropLink(st, reason)
+    st.queue.clear()
+  }
+
+  const unsubscribeSignals = signaling.onSignal(onSignal)
+
+  function getPeer(id: string): PeerState {
+    const st = typeof id === 'string' ? peers.get(id) : undefined
+    if (!st || st.bye) throw new KibitzError(ErrorCode.NO_SUCH_PEER, `no peer ${String(id)}`)
+    return st
+  }
+
+  return {
+    self,
+    setPeers(ids) {
+      if (closed) return
+      const next = new Set<string>()
+      for (const id of ids) {
+        if (typeof id === 'string' && id.length > 0 && id !== self) next.add(id)
+        if (next.size >= MAX_ROSTER_MEMBERS) break
+      }
+      for (const st of [...peers.values()]) if (!next.has(st.id)) removePeer(st, 'left')
+      for (const id of next) if (!peers.has(id)) addPeer(id)
+    },
+    broadcast(data) {
+      const { kind, bytes } = encodePayload(data, limits)
+      let count = 0
+      for (const st of peers.values()) {
+        if (!st.open || st.bye) continue
+        st.queue.enqueue(kind, bytes)
+        count++
+      }
+      return count
+    },
+    sendTo(id, data) {
+      const st = getPeer(id)
+      const { kind, bytes } = encodePayload(data, limits)
+      st.queue.enqueue(kind, bytes)
+    },
+    onMessage(cb) {
+      messageListeners.add(cb)
+      return () => void messageListeners.delete(cb)
+    },
+    on: (event, cb) => events.on(event, cb),
+    connectedPeers: () => [...peers.values()].filter((st) => st.open).map((st) => st.id),
+    stats(id) {
+      const st = peers.get(id)
+      return st ? st.stats() : null
+    },
+    async close() {
+      if (closed) return
+      const all = [...peers.values()]
+      // Let queued data drain (bounded) before the bye drops us on the other side.
+      const deadline = clock.now() + byeFlushMs
+      while (
+        clock.now() < deadline &&
+        all.some((st) => st.open && (st.queue.length > 0 || (st.link?.bufferedAmount ?? 0) > 0))
+      ) {
+        await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), 5))
+      }
+      closed = true
+      unsubscribeSignals()
+      const closing: Promise<void>[] = []
+      for (const st of all) {
+        if (!st.bye) signaling.send(st.id, { t: 'bye' })
+        const link = st.link
+        if (link) {
+          closing.push(
+            new Promise<void>((resolve) => {
+              const timer = clock.setTimeout(resolve, CLOSE_WAIT_MS)
+              link.on('close', () => {
+                clock.clearTimeout(timer)
+                resolve()
+              })
+            }),
+          )
+        }
+        removePeer(st, 'closed')
+      }
+      pending.clear()
+      await Promise.all(closing)
+      events.clear()
+      messageListeners.clear()
+    },
+  }
+}

@@ -1,0 +1,59 @@
+import type { IceCandidate, KibitzError, SessionDescription } from '@kibitz/protocol'
+
+/**
+ * One WebRTC connection to one remote peer, reduced to what the mesh needs (M3). The mesh owns
+ * pairing, generations and framing; a `PeerLink` only moves signals and opaque binary frames.
+ * Implementations: `createSimplePeerLink` (simple-peer over an injected WebRTC implementation);
+ * tests may supply their own.
+ */
+export type LinkSignal =
+  | { kind: 'sdp'; description: SessionDescription }
+  /** `candidate: null` is end-of-candidates. */
+  | { kind: 'ice'; candidate: IceCandidate | null }
+
+export interface PeerLinkEvents {
+  /** A signal to deliver to the remote peer. */
+  signal: { signal: LinkSignal }
+  /** The data channel is open: `send` works from now on. */
+  open: Record<string, never>
+  /** One binary message from the channel (a text message arrives as a string and is malformed). */
+  data: { data: Uint8Array | string }
+  /** The link is gone (local destroy, remote close or failure). Fires once. */
+  close: Record<string, never>
+  /** A failure; `close` follows. */
+  error: { error: KibitzError }
+}
+
+export interface PeerLink {
+  readonly initiator: boolean
+  /** True between `open` and `close`. */
+  readonly connected: boolean
+  /** Bytes queued in the data channel and not yet sent (0 before open). */
+  readonly bufferedAmount: number
+  /** Feed a signal from the remote peer. Never throws. */
+  signal(signal: LinkSignal): void
+  /** Send one binary message; throws if the channel is not open. */
+  send(frame: Uint8Array): void
+  on<E extends keyof PeerLinkEvents>(event: E, cb: (payload: PeerLinkEvents[E]) => void): () => void
+  /** Close the connection; `close` fires (asynchronously) unless it already has. */
+  destroy(): void
+}
+
+/**
+ * The WebRTC implementation a link runs on (the browser's own globals, `nodeWrtc()` from
+ * `@kibitz/mesh/node`, or `@roamhq/wrtc`). Injected, never looked up globally by the mesh.
+ */
+export interface WebRtcImplementation {
+  RTCPeerConnection: unknown
+  RTCSessionDescription: unknown
+  RTCIceCandidate: unknown
+}
+
+export interface PeerLinkOptions {
+  initiator: boolean
+  /** ICE servers; `[]` for loopback tests (never the public STUN defaults). */
+  iceServers: RTCIceServer[]
+}
+
+/** Builds one link; the mesh calls it once per generation of a pair. */
+export type PeerLinkFactory = (options: PeerLinkOptions) => PeerLink

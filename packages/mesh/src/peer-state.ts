@@ -1,0 +1,90 @@
+import type { Clock, IceMessage, TimerHandle } from '@kibitz/protocol'
+import type { PeerLink } from './peer-link.js'
+import { Reassembler, type ReassemblyLimits } from './reassembly.js'
+import { SendQueue, type BackpressureOptions } from './sender.js'
+
+export type PeerTimer = 'connect' | 'retry' | 'dial'
+
+/** Per-peer counters (`mesh.stats(id)`). */
+export interface PeerStats {
+  state: 'idle' | 'connecting' | 'open'
+  /** We initiate this pair (our id is the smaller). */
+  initiator: boolean
+  /** Current link generation (0: none yet). */
+  generation: number
+  /** Rebuilds since the link last opened. */
+  attempts: number
+  /** Time from creating the current link to its channel opening (ms), once open. */
+  connectMs: number | null
+  bytesSent: number
+  bytesReceived: number
+  messagesSent: number
+  messagesReceived: number
+  /** Bytes waiting in our queue (not yet handed to the channel). */
+  queuedBytes: number
+  /** Bytes the channel buffers. */
+  bufferedAmount: number
+}
+
+/** Everything the mesh keeps about one peer in the set. */
+export interface PeerState {
+  readonly id: string
+  readonly initiator: boolean
+  gen: number
+  link: PeerLink | null
+  unsubs: (() => void)[]
+  open: boolean
+  bye: boolean
+  attempts: number
+  createdAt: number
+  connectMs: number | null
+  timers: Record<PeerTimer, TimerHandle | null>
+  /** ICE of a newer generation that raced ahead of its offer. */
+  early: IceMessage[]
+  queue: SendQueue
+  reassembler: Reassembler
+  bytesReceived: number
+  messagesReceived: number
+  stats(): PeerStats
+}
+
+export function createPeerState(
+  id: string,
+  initiator: boolean,
+  clock: Clock,
+  backpressure: BackpressureOptions,
+  limits: ReassemblyLimits,
+): PeerState {
+  const st: PeerState = {
+    id,
+    initiator,
+    gen: 0,
+    link: null,
+    unsubs: [],
+    open: false,
+    bye: false,
+    attempts: 0,
+    createdAt: clock.now(),
+    connectMs: null,
+    timers: { connect: null, retry: null, dial: null },
+    early: [],
+    queue: new SendQueue(clock, backpressure),
+    reassembler: new Reassembler(limits),
+    bytesReceived: 0,
+    messagesReceived: 0,
+    stats: () => ({
+      state: st.open ? 'open' : st.link ? 'connecting' : 'idle',
+      initiator,
+      generation: st.gen,
+      attempts: st.attempts,
+      connectMs: st.connectMs,
+      bytesSent: st.queue.bytesSent,
+      bytesReceived: st.bytesReceived,
+      messagesSent: st.queue.messagesSent,
+      messagesReceived: st.messagesReceived,
+      queuedBytes: st.queue.queuedBytes,
+      bufferedAmount: st.link?.bufferedAmount ?? 0,
+    }),
+  }
+  return st
+}

@@ -1,0 +1,143 @@
+import { ErrorCode, KibitzError, type Clock, type TimerHandle } from '@kibitz/protocol'
+import { FRAME_BYTES, OutgoingMessage, type PayloadKind } from './framing.js'
+import type { PeerLink } from './peer-link.js'
+
+export interface BackpressureOptions {
+  /** Stop writing while the channel buffers more than this (bytes). */
+  highWaterMark: number
+  /** Resume once the channel has drained to this (bytes). */
+  lowWaterMark: number
+  /** How often to poll `bufferedAmount` while paused (ms). */
+  pollMs: number
+  /** Bytes a peer's queue may hold before `enqueue` refuses. */
+  maxQueuedBytes: number
+  /** Largest frame (defaults to {@link FRAME_BYTES}). */
+  frameBytes?: number
+}
+
+export const DEFAULT_BACKPRESSURE: BackpressureOptions = {
+  highWaterMark: 1024 * 1024,
+  lowWaterMark: 256 * 1024,
+  pollMs: 2,
+  maxQueuedBytes: 64 * 1024 * 1024,
+}
+
+/**
+ * One peer's outgoing queue (M24, M25): messages leave in order, frame by frame, while the link's
+ * `bufferedAmount` is under the high-water mark; above it the queue pauses and polls until the
+ * channel drains to the low-water mark. Polling, not `bufferedamountlow`, so implementations that
+ * never fire the event still make progress.
+ */
+export class SendQueue {
+  readonly #queue: OutgoingMessage[] = []
+  #queuedBytes = 0
+  #link: PeerLink | null = null
+  #timer: TimerHandle | null = null
+  #nextId = 1
+  #paused = false
+  bytesSent = 0
+  messagesSent = 0
+
+  constructor(
+    readonly clock: Clock,
+    readonly options: BackpressureOptions = DEFAULT_BACKPRESSURE,
+  ) {}
+
+  get queuedBytes(): number {
+    return this.#queuedBytes
+  }
+
+  get length(): number {
+    return this.#queue.length
+  }
+
+  enqueue(kind: PayloadKind, bytes: Uint8Array): void {
+    if (this.#queuedBytes + bytes.byteLength > this.options.maxQueuedBytes) {
+      throw new KibitzError(
+        ErrorCode.TOO_LARGE,
+        `send queue full (${this.#queuedBytes} bytes queued; limit ${this.options.maxQueuedBytes})`,
+      )
+    }
+    const id = this.#nextId
+    this.#nextId = (this.#nextId + 1) >>> 0 || 1
+    this.#queue.push(new OutgoingMessage(kind, bytes, id, this.options.frameBytes ?? FRAME_BYTES))
+    this.#queuedBytes += bytes.byteLength
+    this.pump()
+  }
+
+  /** Start writing to an open link. */
+  attach(link: PeerLink): void {
+    this.#link = link
+    this.pump()
+  }
+
+  /** The link went away: a half-sent message starts over on the next link. */
+  detach(): void {
+    this.#link = null
+    this.#cancelPoll()
+    this.#queue[0]?.restart()
+  }
+
+  /** Drop everything (the peer is gone). */
+  clear(): void {
+    this.detach()
+    this.#queue.length = 0
+    this.#queuedBytes = 0
+  }
+
+  pump(): void {
+    const link = this.#link
+    if (!link || this.#paused || !link.connected) return
+    const { highWaterMark, lowWaterMark } = this.options
+    // Safety net for stacks whose bufferedAmount lags behind send(): yield after a window's worth.
+    let sentThisTurn = 0
+    while (this.#queue.length > 0) {
+      if (link.bufferedAmount > highWaterMark || sentThisTurn > highWaterMark) {
+        this.#pauseUntil(lowWaterMark)
+        return
+      }
+      const message = this.#queue[0]!
+      const frame = message.next()
+      if (frame) {
+        try {
+          link.send(frame)
+        } catch {
+          // The channel closed under us; the link's close event detaches and restarts.
+          return
+        }
+        this.bytesSent += frame.byteLength
+        sentThisTurn += frame.byteLength
+      }
+      if (message.done) {
+        this.#queue.shift()
+        this.#queuedBytes -= message.size
+        this.messagesSent++
+      }
+    }
+  }
+
+  #pauseUntil(low: number): void {
+    this.#paused = true
+    const poll = (): void => {
+      this.#timer = null
+      const link = this.#link
+      if (!link) {
+        this.#paused = false
+        return
+      }
+      if (link.bufferedAmount > low) {
+        this.#timer = this.clock.setTimeout(poll, this.options.pollMs)
+        return
+      }
+      this.#paused = false
+      this.pump()
+    }
+    this.#timer = this.clock.setTimeout(poll, this.options.pollMs)
+  }
+
+  #cancelPoll(): void {
+    if (this.#timer !== null) this.clock.clearTimeout(this.#timer)
+    this.#timer = null
+    this.#paused = false
+  }
+}

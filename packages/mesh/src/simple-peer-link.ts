@@ -1,0 +1,162 @@
+import { Emitter, ErrorCode, KibitzError } from '@kibitz/protocol'
+import SimplePeer from 'simple-peer'
+import { filterSdpCandidates, type CandidateFilter } from './candidates.js'
+import type {
+  LinkSignal,
+  PeerLink,
+  PeerLinkEvents,
+  PeerLinkFactory,
+  PeerLinkOptions,
+  WebRtcImplementation,
+} from './peer-link.js'
+
+export interface SimplePeerLinkOptions {
+  /** The WebRTC implementation (browser globals, `nodeWrtc()`, `@roamhq/wrtc`). */
+  wrtc: WebRtcImplementation
+  /** Keep only the candidates this accepts, in trickled ICE and inside SDP, both directions. */
+  candidateFilter?: CandidateFilter
+  /**
+   * simple-peer's end-of-candidates fallback timer. It is never cleared on destroy and
+   * node-datachannel never signals end-of-candidates, so a long value keeps processes alive.
+   */
+  iceCompleteTimeoutMs?: number
+}
+
+/** The data channel label every Kibitz link uses. */
+export const DATA_CHANNEL_LABEL = 'kibitz'
+
+type SimplePeerSignal = {
+  type?: string
+  sdp?: string
+  candidate?: { candidate?: string; sdpMid?: string | null; sdpMLineIndex?: number | null }
+}
+
+/** A `PeerLinkFactory` over simple-peer with the given WebRTC implementation. */
+export function simplePeerLinkFactory(options: SimplePeerLinkOptions): PeerLinkFactory {
+  return (link) => createSimplePeerLink(link, options)
+}
+
+/** One simple-peer connection behind the `PeerLink` interface. */
+export function createSimplePeerLink(
+  link: PeerLinkOptions,
+  options: SimplePeerLinkOptions,
+): PeerLink {
+  const events = new Emitter<PeerLinkEvents>()
+  const keep = options.candidateFilter
+  let connected = false
+  let closed = false
+  let destroyRequested = false
+
+  const peer = new SimplePeer({
+    initiator: link.initiator,
+    trickle: true,
+    objectMode: true,
+    channelName: DATA_CHANNEL_LABEL,
+    channelConfig: { ordered: true },
+    config: { iceServers: link.iceServers },
+    iceCompleteTimeout: options.iceCompleteTimeoutMs ?? 500,
+    wrtc: options.wrtc as SimplePeer.Options['wrtc'],
+  })
+
+  peer.on('signal', (data: SimplePeerSignal) => {
+    if (closed) return
+    const out = fromSimplePeer(data, keep)
+    if (out) events.emit('signal', { signal: out })
+  })
+  peer.on('connect', () => {
+    if (closed) return
+    connected = true
+    events.emit('open', {})
+  })
+  peer.on('data', (data: unknown) => {
+    if (closed) return
+    if (typeof data === 'string') events.emit('data', { data })
+    else if (data instanceof Uint8Array) events.emit('data', { data })
+  })
+  peer.on('error', (err: Error & { code?: string }) => {
+    if (closed) return
+    events.emit('error', {
+      error: new KibitzError(ErrorCode.INTERNAL, `link failed: ${err.code ?? err.message}`, {
+        cause: err,
+      }),
+    })
+  })
+  peer.on('close', () => {
+    if (closed) return
+    closed = true
+    connected = false
+    events.emit('close', {})
+    events.clear()
+  })
+
+  return {
+    initiator: link.initiator,
+    get connected() {
+      return connected
+    },
+    get bufferedAmount() {
+      return closed ? 0 : peer.bufferSize
+    },
+    signal(signal: LinkSignal) {
+      if (closed || peer.destroyed) return
+      const data = toSimplePeer(signal, keep)
+      if (!data) return
+      try {
+        peer.signal(data as SimplePeer.SignalData)
+      } catch (error) {
+        events.emit('error', {
+          error: new KibitzError(ErrorCode.BAD_MESSAGE, 'signal refused by the link', {
+            cause: error,
+          }),
+        })
+      }
+    },
+    send(frame) {
+      if (!connected || closed) throw new KibitzError(ErrorCode.INTERNAL, 'link is not open')
+      peer.send(frame)
+    },
+    on: (event, cb) => events.on(event, cb),
+    destroy() {
+      if (peer.destroyed || destroyRequested) return
+      destroyRequested = true
+      peer.destroy()
+    },
+  }
+}
+
+function fromSimplePeer(data: SimplePeerSignal, keep?: CandidateFilter): LinkSignal | null {
+  if (data.type === 'candidate' && data.candidate && typeof data.candidate.candidate === 'string') {
+    if (keep && !keep(data.candidate.candidate)) return null
+    return {
+      kind: 'ice',
+      candidate: {
+        candidate: data.candidate.candidate,
+        sdpMid: data.candidate.sdpMid ?? null,
+        sdpMLineIndex: data.candidate.sdpMLineIndex ?? null,
+      },
+    }
+  }
+  if (
+    (data.type === 'offer' || data.type === 'answer' || data.type === 'pranswer') &&
+    typeof data.sdp === 'string'
+  ) {
+    return {
+      kind: 'sdp',
+      description: { type: data.type, sdp: keep ? filterSdpCandidates(data.sdp, keep) : data.sdp },
+    }
+  }
+  // `renegotiate` / `transceiverRequest` only arise with media: not part of the data plane yet.
+  return null
+}
+
+function toSimplePeer(signal: LinkSignal, keep?: CandidateFilter): SimplePeerSignal | null {
+  if (signal.kind === 'sdp') {
+    const { type, sdp } = signal.description
+    if (type === 'rollback') return null
+    return { type, sdp: keep ? filterSdpCandidates(sdp, keep) : sdp }
+  }
+  // simple-peer has no end-of-candidates input; the remote's null candidate is informational.
+  if (!signal.candidate) return null
+  if (keep && !keep(signal.candidate.candidate)) return null
+  return { type: 'candidate', candidate: signal.candidate }
+}
