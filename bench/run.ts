@@ -3,6 +3,7 @@
  * Each benchmark prints JSON + a table to stdout (progress to stderr) and writes results/<name>.json.
  */
 import { parseBrokerArgs, runBrokerBench } from './broker.js'
+import { parseMeshArgs, runMeshBench } from './mesh.js'
 import { parsePresenceArgs, runPresenceBench } from './presence.js'
 
 type Bench = (argv: string[]) => Promise<unknown>
@@ -10,6 +11,7 @@ type Bench = (argv: string[]) => Promise<unknown>
 const benches: Record<string, Bench> = {
   broker: (argv) => runBrokerBench(parseBrokerArgs(argv)),
   presence: (argv) => runPresenceBench(parsePresenceArgs(argv)),
+  mesh: (argv) => runMeshBench(parseMeshArgs(argv)),
 }
 
 async function main(): Promise<void> {

@@ -17,6 +17,16 @@ export function candidateAddress(candidate: string): string | null {
   return parts[4] ?? null
 }
 
+/** The candidate type (`host`, `srflx`, `prflx`, `relay`) of a candidate line, or null. */
+export function candidateType(candidate: string): string | null {
+  const m = /\styp\s+(\S+)/.exec(candidate)
+  return m?.[1] ?? null
+}
+
+/** Keep only relayed (TURN) candidates: what relay-only mode lets out (M30). */
+export const relayOnlyCandidates: CandidateFilter = (candidate) =>
+  candidateType(candidate) === 'relay'
+
 /** Keep only IPv4 loopback (127.0.0.1) candidates. */
 export const loopbackOnly: CandidateFilter = (candidate) =>
   candidateAddress(candidate) === '127.0.0.1'

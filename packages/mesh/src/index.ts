@@ -7,8 +7,12 @@ export type { MeshEvents, CloseReason } from './events.js'
 export type { MeshSignaling } from './signaling.js'
 export type { MeshData, MeshValue } from './payload.js'
 export type { PeerStats } from './peer-state.js'
+export { fetchIceServers, hasTurnServer, parseIceResponse, MAX_ICE_RESPONSE_BYTES } from './ice.js'
+export type { FetchIceOptions, IceConfig, IceTier } from './ice.js'
+export { readLinkStats } from './link-stats.js'
 export type {
   LinkSignal,
+  LinkStats,
   PeerLink,
   PeerLinkEvents,
   PeerLinkFactory,
@@ -21,7 +25,13 @@ export {
   DATA_CHANNEL_LABEL,
 } from './simple-peer-link.js'
 export type { SimplePeerLinkOptions } from './simple-peer-link.js'
-export { candidateAddress, filterSdpCandidates, loopbackOnly } from './candidates.js'
+export {
+  candidateAddress,
+  candidateType,
+  filterSdpCandidates,
+  loopbackOnly,
+  relayOnlyCandidates,
+} from './candidates.js'
 export type { CandidateFilter } from './candidates.js'
 export { FRAME_BYTES, FrameType, OutgoingMessage, parseFrame } from './framing.js'
 export type { Frame, PayloadKind } from './framing.js'

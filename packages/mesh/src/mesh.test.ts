@@ -77,6 +77,18 @@ describe('two peers', () => {
     const [a, b] = await fullMesh(hub, ['alice', 'bob'])
     expect(a!.mesh.stats('bob')!.initiator).toBe(true)
     expect(b!.mesh.stats('alice')!.initiator).toBe(false)
+    // Connection stats (M32): host↔host (or prflx) on loopback is direct; RTT in ms.
+    for (const [n, peer] of [
+      [a!, 'bob'],
+      [b!, 'alice'],
+    ] as const) {
+      const conn = (await n.mesh.sampleStats(peer))!.connection!
+      expect(conn.path).toBe('direct')
+      expect(conn.localCandidateType).toMatch(/^(host|prflx)$/)
+      expect(conn.loss).toBeNull() // data only: nothing to lose
+      if (conn.rttMs !== null) expect(conn.rttMs).toBeGreaterThanOrEqual(0)
+      expect(conn.rttMs === null || conn.rttMs < 1_000).toBe(true)
+    }
     // Candidates stay on loopback, trickled and inside SDP (M12).
     expect(hub.counts.get('ice') ?? 0).toBeGreaterThan(0)
     for (const { message } of hub.log) {

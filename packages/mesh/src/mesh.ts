@@ -8,8 +8,9 @@ import {
   type Clock,
   type SignalMessage,
 } from '@kibitz/protocol'
-import type { CandidateFilter } from './candidates.js'
+import { filterSdpCandidates, relayOnlyCandidates, type CandidateFilter } from './candidates.js'
 import type { MeshEvents } from './events.js'
+import { hasTurnServer } from './ice.js'
 import { decodePayload, encodePayload, type MeshData, type MeshValue } from './payload.js'
 import { PendingSignals } from './pending-signals.js'
 import type { PeerLinkFactory, WebRtcImplementation } from './peer-link.js'
@@ -27,8 +28,16 @@ export interface MeshOptions {
   wrtc?: WebRtcImplementation
   /** Build links yourself (overrides `wrtc`). */
   createLink?: PeerLinkFactory
-  /** ICE servers; default `[]` (never simple-peer's public STUN defaults). */
+  /** ICE servers (e.g. `fetchIceServers(…).iceServers`); default `[]` (never public STUN). */
   iceServers?: RTCIceServer[]
+  /**
+   * "Hide my IP" (M29, M30): TURN relay candidates only (`iceTransportPolicy: 'relay'`), and only
+   * relay candidates leave in signaling. Fails closed: without a TURN server in `iceServers` the
+   * mesh makes no link at all (`blocked`), never a direct one.
+   */
+  relayOnly?: boolean
+  /** Re-sample each open link's connection stats this often (ms); 0 = only on open. Default 5 s. */
+  statsIntervalMs?: number
   /** Keep only the ICE candidates this accepts (e.g. `loopbackOnly`); default keeps all. */
   candidateFilter?: CandidateFilter
   /** simple-peer's end-of-candidates fallback (ms). */
@@ -48,6 +57,10 @@ export interface MeshOptions {
 
 export interface Mesh {
   readonly self: string
+  /** Relay-only mode is on (M29). */
+  readonly relayOnly: boolean
+  /** Why this mesh refuses to connect (relay-only without TURN: `NOT_CONFIGURED`), or null. */
+  readonly blocked: KibitzError | null
   /** The roster: exactly one link per id in `ids` (M4, M6). Ids that leave are closed. */
   setPeers(ids: readonly string[]): void
   /** Send to every peer whose link is open; never to ourselves (M26). Returns how many. */
@@ -61,6 +74,8 @@ export interface Mesh {
   connectedPeers(): string[]
   /** Counters for one peer in the set, or null. */
   stats(id: string): PeerStats | null
+  /** Sample the peer's connection stats now (M32), then return `stats(id)`. */
+  sampleStats(id: string): Promise<PeerStats | null>
   /** Flush (bounded), say `bye` to every peer, close every link. Idempotent. */
   close(): Promise<void>
 }
@@ -72,6 +87,18 @@ export function createMesh(options: MeshOptions): Mesh {
   const { self, signaling } = options
   const clock = options.clock ?? realClock
   const iceServers = options.iceServers ?? []
+  const relayOnly = options.relayOnly === true
+  const iceTransportPolicy: RTCIceTransportPolicy = relayOnly ? 'relay' : 'all'
+  // Fail closed (M29): relay-only without a TURN server never falls back to direct.
+  const blocked =
+    relayOnly && !hasTurnServer(iceServers)
+      ? new KibitzError(
+          ErrorCode.NOT_CONFIGURED,
+          'relay-only mode needs a TURN server: no link will be made',
+        )
+      : null
+  let blockedReported = false
+  const statsIntervalMs = options.statsIntervalMs ?? 5_000
   const connectTimeoutMs = options.connectTimeoutMs ?? 15_000
   const dialAfterMs = options.dialAfterMs ?? 3_000
   const maxAttempts = options.maxAttempts ?? 5
@@ -145,17 +172,30 @@ export function createMesh(options: MeshOptions): Mesh {
   /** Build a link of generation `gen` (M5): initiator when we hold the smaller id. */
   function startLink(st: PeerState, gen: number): void {
     dropLink(st, 'replaced')
+    if (blocked) return // M29: never a link, not even to answer
     st.gen = gen
     st.createdAt = clock.now()
-    const link = createLink!({ initiator: st.initiator, iceServers })
+    st.connection = null
+    const link = createLink!({ initiator: st.initiator, iceServers, iceTransportPolicy })
     st.link = link
     const current = () => st.link === link && peers.get(st.id) === st && !closed
     st.unsubs.push(
       link.on('signal', ({ signal }) => {
         if (!current()) return
-        if (signal.kind === 'sdp')
-          send(st.id, { t: 'sdp', description: signal.description, link: gen })
-        else send(st.id, { t: 'ice', candidate: signal.candidate, link: gen })
+        if (signal.kind === 'sdp') {
+          // M30: in relay-only mode no host/srflx candidate ever leaves, whatever the stack does.
+          const description = relayOnly
+            ? {
+                ...signal.description,
+                sdp: filterSdpCandidates(signal.description.sdp, relayOnlyCandidates),
+              }
+            : signal.description
+          send(st.id, { t: 'sdp', description, link: gen })
+        } else {
+          if (relayOnly && signal.candidate && !relayOnlyCandidates(signal.candidate.candidate))
+            return
+          send(st.id, { t: 'ice', candidate: signal.candidate, link: gen })
+        }
       }),
       link.on('open', () => {
         if (!current()) return
@@ -166,6 +206,7 @@ export function createMesh(options: MeshOptions): Mesh {
         st.connectMs = clock.now() - st.createdAt
         st.queue.attach(link)
         events.emit('open', { peer: st.id })
+        void sample(st)
       }),
       link.on('data', ({ data }) => {
         if (current()) receive(st, data)
@@ -210,6 +251,19 @@ export function createMesh(options: MeshOptions): Mesh {
     setTimer(st, 'retry', delay, () => startLink(st, nextGeneration()))
   }
 
+  /** M32: ask the current link what it can tell about its connection; never throws. */
+  async function sample(st: PeerState): Promise<void> {
+    const link = st.link
+    if (!link || !st.open || typeof link.getStats !== 'function') return
+    let stats = null
+    try {
+      stats = await link.getStats()
+    } catch {
+      stats = null
+    }
+    if (st.link === link && st.open && stats) st.connection = stats
+  }
+
   function receive(st: PeerState, data: Uint8Array | string): void {
     if (typeof data === 'string') {
       error(st.id, new KibitzError(ErrorCode.BAD_MESSAGE, 'text frame on a binary channel'))
@@ -232,7 +286,7 @@ export function createMesh(options: MeshOptions): Mesh {
   }
 
   function onSignal(from: string, raw: SignalMessage): void {
-    if (closed || typeof from !== 'string' || from === self) return
+    if (closed || blocked || typeof from !== 'string' || from === self) return
     const decoded = decodeSignal(raw)
     if (!decoded.ok) return error(from, decoded.error)
     if (!decoded.value.known) return
@@ -297,10 +351,11 @@ export function createMesh(options: MeshOptions): Mesh {
           if (message.description.type !== 'offer') return
           clearTimer(st, 'dial')
           startLink(st, message.link)
-          st.link!.signal({ kind: 'sdp', description: message.description })
+          const link = st.link as PeerState['link']
+          if (!link) return
+          link.signal({ kind: 'sdp', description: message.description })
           for (const ice of st.early.splice(0)) {
-            if (ice.link === message.link)
-              st.link!.signal({ kind: 'ice', candidate: ice.candidate })
+            if (ice.link === message.link) link.signal({ kind: 'ice', candidate: ice.candidate })
           }
           return
         }
@@ -327,6 +382,11 @@ export function createMesh(options: MeshOptions): Mesh {
   function addPeer(id: string): void {
     const st = createPeerState(id, self < id, clock, backpressure, limits)
     peers.set(id, st)
+    if (blocked) {
+      if (!blockedReported) error(null, blocked)
+      blockedReported = true
+      return
+    }
     if (st.initiator) startLink(st, nextGeneration())
     else scheduleDial(st, dialAfterMs)
     for (const message of pending.take(id, clock.now())) {
@@ -351,6 +411,14 @@ export function createMesh(options: MeshOptions): Mesh {
   }
 
   const unsubscribeSignals = signaling.onSignal(onSignal)
+  const statsTimer =
+    statsIntervalMs > 0
+      ? clock.setInterval(() => {
+          for (const st of peers.values()) if (st.open) void sample(st)
+        }, statsIntervalMs)
+      : null
+  // Sampling alone must never keep a process alive.
+  ;(statsTimer as { unref?: () => void } | null)?.unref?.()
 
   function getPeer(id: string): PeerState {
     const st = typeof id === 'string' ? peers.get(id) : undefined
@@ -358,8 +426,16 @@ export function createMesh(options: MeshOptions): Mesh {
     return st
   }
 
+  function statsOf(id: string): PeerStats | null {
+    const st = peers.get(id)
+    if (!st) return null
+    return blocked ? { ...st.stats(), state: 'blocked' } : st.stats()
+  }
+
   return {
     self,
+    relayOnly,
+    blocked,
     setPeers(ids) {
       if (closed) return
       const next = new Set<string>()
@@ -382,6 +458,7 @@ export function createMesh(options: MeshOptions): Mesh {
     },
     sendTo(id, data) {
       const st = getPeer(id)
+      if (blocked) throw blocked
       const { kind, bytes } = encodePayload(data, limits)
       st.queue.enqueue(kind, bytes)
     },
@@ -391,9 +468,12 @@ export function createMesh(options: MeshOptions): Mesh {
     },
     on: (event, cb) => events.on(event, cb),
     connectedPeers: () => [...peers.values()].filter((st) => st.open).map((st) => st.id),
-    stats(id) {
+    stats: statsOf,
+    async sampleStats(id) {
       const st = peers.get(id)
-      return st ? st.stats() : null
+      if (!st) return null
+      await sample(st)
+      return statsOf(id)
     },
     async close() {
       if (closed) return
@@ -408,6 +488,7 @@ export function createMesh(options: MeshOptions): Mesh {
       }
       closed = true
       unsubscribeSignals()
+      if (statsTimer !== null) clock.clearInterval(statsTimer)
       const closing: Promise<void>[] = []
       for (const st of all) {
         if (!st.bye) signaling.send(st.id, { t: 'bye' })

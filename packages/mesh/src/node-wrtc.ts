@@ -24,15 +24,56 @@ export interface NodeWrtcOptions {
 export const NODE_ICE_COMPLETE_TIMEOUT_MS = 250
 
 /**
+ * libdatachannel builds `turn:user:pass@host` URLs from `RTCIceServer`s, so a TURN REST username
+ * (`<expiry>:<user>`) or a base64 credential (`+`, `/`, `=`) must be percent-encoded (TESTING.md).
+ */
+function encodeTurnCredentials(servers: RTCIceServer[] | undefined): RTCIceServer[] | undefined {
+  return servers?.map((s) =>
+    s.username !== undefined || s.credential !== undefined
+      ? {
+          ...s,
+          ...(typeof s.username === 'string' ? { username: encodeURIComponent(s.username) } : {}),
+          ...(typeof s.credential === 'string'
+            ? { credential: encodeURIComponent(s.credential) }
+            : {}),
+        }
+      : s,
+  )
+}
+
+/** The polyfill reports libdatachannel's RTT in ms (-1: unknown); the standard says seconds. */
+function normaliseStats(report: unknown): unknown {
+  const r = report as Map<string, Record<string, unknown>> | null
+  if (!r || typeof r.forEach !== 'function') return report
+  r.forEach((s) => {
+    if (s.type !== 'candidate-pair') return
+    for (const key of ['currentRoundTripTime', 'totalRoundTripTime']) {
+      const v = s[key]
+      if (typeof v === 'number') s[key] = v >= 0 ? v / 1000 : undefined
+    }
+  })
+  return report
+}
+
+/**
  * node-datachannel's polyfill, adapted for simple-peer: `createOffer`/`createAnswer` return plain
  * `{type, sdp}` objects (the polyfill's descriptions have a read-only `sdp`, which simple-peer
- * writes), and `bindAddress` is merged into every configuration.
+ * writes), `bindAddress` is merged into every configuration, TURN credentials are
+ * percent-encoded, and `getStats` reports RTT in seconds like every other implementation.
  */
 export function nodeWrtc(options: NodeWrtcOptions = {}): WebRtcImplementation {
   const { bindAddress } = options
   class NodePeerConnection extends PolyfillPeerConnection {
     constructor(config?: RTCConfiguration) {
-      super({ ...config, ...(bindAddress ? { bindAddress } : {}) } as RTCConfiguration)
+      const iceServers = encodeTurnCredentials(config?.iceServers)
+      super({
+        ...config,
+        ...(iceServers ? { iceServers } : {}),
+        ...(bindAddress ? { bindAddress } : {}),
+      } as RTCConfiguration)
+    }
+    override async getStats(): Promise<RTCStatsReport> {
+      return normaliseStats(await super.getStats()) as RTCStatsReport
     }
     override async createOffer(): Promise<RTCSessionDescriptionInit> {
       const d = (await super.createOffer()) as RTCSessionDescriptionInit

@@ -37,6 +37,24 @@ export interface PeerLink {
   on<E extends keyof PeerLinkEvents>(event: E, cb: (payload: PeerLinkEvents[E]) => void): () => void
   /** Close the connection; `close` fires (asynchronously) unless it already has. */
   destroy(): void
+  /**
+   * Optional: what the implementation can tell about the connection now (selected candidate pair,
+   * RTT, loss), or null when it cannot tell (yet). Never rejects.
+   */
+  getStats?(): Promise<LinkStats | null>
+}
+
+/** Connection facts of one link (M32). `null` fields: the implementation does not report them. */
+export interface LinkStats {
+  /** `relay` when either end of the selected candidate pair is a TURN relay candidate. */
+  path: 'direct' | 'relay'
+  /** `host`, `srflx`, `prflx` or `relay` (local end of the selected pair). */
+  localCandidateType: string | null
+  remoteCandidateType: string | null
+  /** Current round-trip time of the selected pair (ms). */
+  rttMs: number | null
+  /** Fraction of inbound packets lost, 0…1 (media only: data channels are reliable). */
+  loss: number | null
 }
 
 /**
@@ -53,6 +71,11 @@ export interface PeerLinkOptions {
   initiator: boolean
   /** ICE servers; `[]` for loopback tests (never the public STUN defaults). */
   iceServers: RTCIceServer[]
+  /**
+   * `'relay'` in relay-only mode: the link must gather and use TURN relay candidates only
+   * (`RTCConfiguration.iceTransportPolicy`). Custom factories must honour it.
+   */
+  iceTransportPolicy: RTCIceTransportPolicy
 }
 
 /** Builds one link; the mesh calls it once per generation of a pair. */

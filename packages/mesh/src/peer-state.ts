@@ -1,5 +1,5 @@
 import type { Clock, IceMessage, TimerHandle } from '@kibitz/protocol'
-import type { PeerLink } from './peer-link.js'
+import type { LinkStats, PeerLink } from './peer-link.js'
 import { Reassembler, type ReassemblyLimits } from './reassembly.js'
 import { SendQueue, type BackpressureOptions } from './sender.js'
 
@@ -7,7 +7,8 @@ export type PeerTimer = 'connect' | 'retry' | 'dial'
 
 /** Per-peer counters (`mesh.stats(id)`). */
 export interface PeerStats {
-  state: 'idle' | 'connecting' | 'open'
+  /** `blocked`: relay-only mode without a TURN server; no link is ever made (M29). */
+  state: 'idle' | 'connecting' | 'open' | 'blocked'
   /** We initiate this pair (our id is the smaller). */
   initiator: boolean
   /** Current link generation (0: none yet). */
@@ -24,6 +25,11 @@ export interface PeerStats {
   queuedBytes: number
   /** Bytes the channel buffers. */
   bufferedAmount: number
+  /**
+   * The open link's connection as last sampled (M32): direct vs relay, RTT, loss. Null before the
+   * first sample, when the implementation cannot tell, or while no link is open.
+   */
+  connection: LinkStats | null
 }
 
 /** Everything the mesh keeps about one peer in the set. */
@@ -45,6 +51,7 @@ export interface PeerState {
   reassembler: Reassembler
   bytesReceived: number
   messagesReceived: number
+  connection: LinkStats | null
   stats(): PeerStats
 }
 
@@ -72,6 +79,7 @@ export function createPeerState(
     reassembler: new Reassembler(limits),
     bytesReceived: 0,
     messagesReceived: 0,
+    connection: null,
     stats: () => ({
       state: st.open ? 'open' : st.link ? 'connecting' : 'idle',
       initiator,
@@ -84,6 +92,7 @@ export function createPeerState(
       messagesReceived: st.messagesReceived,
       queuedBytes: st.queue.queuedBytes,
       bufferedAmount: st.link?.bufferedAmount ?? 0,
+      connection: st.open ? st.connection : null,
     }),
   }
   return st

@@ -1,8 +1,10 @@
 import { Emitter, ErrorCode, KibitzError } from '@kibitz/protocol'
 import SimplePeer from 'simple-peer'
 import { filterSdpCandidates, type CandidateFilter } from './candidates.js'
+import { readLinkStats } from './link-stats.js'
 import type {
   LinkSignal,
+  LinkStats,
   PeerLink,
   PeerLinkEvents,
   PeerLinkFactory,
@@ -53,7 +55,7 @@ export function createSimplePeerLink(
     objectMode: true,
     channelName: DATA_CHANNEL_LABEL,
     channelConfig: { ordered: true },
-    config: { iceServers: link.iceServers },
+    config: { iceServers: link.iceServers, iceTransportPolicy: link.iceTransportPolicy ?? 'all' },
     iceCompleteTimeout: options.iceCompleteTimeoutMs ?? 500,
     wrtc: options.wrtc as SimplePeer.Options['wrtc'],
   })
@@ -116,6 +118,15 @@ export function createSimplePeerLink(
       peer.send(frame)
     },
     on: (event, cb) => events.on(event, cb),
+    async getStats(): Promise<LinkStats | null> {
+      const pc = (peer as unknown as { _pc?: { getStats?: () => Promise<unknown> } })._pc
+      if (closed || !pc || typeof pc.getStats !== 'function') return null
+      try {
+        return readLinkStats(await pc.getStats())
+      } catch {
+        return null
+      }
+    },
     destroy() {
       if (peer.destroyed || destroyRequested) return
       destroyRequested = true

@@ -1,0 +1,443 @@
+/**
+ * `mesh` benchmark (issue 4, data part): the mesh's `sendTo` against raw simple-peer and a raw
+ * node-datachannel data channel, all on the same stack (node-datachannel, 127.0.0.1, one process)
+ * in the same run — connect time, one-way latency of small messages, 50 MB throughput — and the
+ * bring-up time of an 8-participant full data mesh. See README.md § mesh.
+ */
+import { loadavg } from 'node:os'
+import { parseArgs } from 'node:util'
+import { createMesh, type Mesh, type MeshSignaling, type MeshValue } from '@kibitz/mesh'
+import {
+  loopbackOnly,
+  nodeWrtc,
+  nodeWrtcCleanup,
+  NODE_ICE_COMPLETE_TIMEOUT_MS,
+} from '@kibitz/mesh/node'
+import type { SignalMessage } from '@kibitz/protocol'
+import nodeDataChannel, { type DataChannel } from 'node-datachannel'
+import SimplePeer from 'simple-peer'
+import { writeResult, type FlatResult } from './lib/results.js'
+import { percentileSorted, round } from './lib/stats.js'
+import { renderTable } from './lib/table.js'
+
+const log = (s: string) => console.error(s)
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+const HIGH = 1024 * 1024
+const LOW = 256 * 1024
+const CHUNK = 64 * 1024
+const LATENCY_BYTES = 16
+
+export interface MeshBenchOptions {
+  /** Fresh connections per system for the connect-time median. */
+  connects: number
+  /** Small messages per system for the latency percentiles (one in flight). */
+  messages: number
+  /** Bulk transfer size (MB) and how many times per system (median reported). */
+  mb: number
+  rounds: number
+  /** 8-participant bring-ups (median reported). */
+  mesh8: number
+  /** Which systems to compare (default all three). */
+  systems: string[]
+}
+
+/** One connected pair of a system under test, seen from the benchmark. */
+interface Pair {
+  /** Send one binary message a → b. */
+  send(data: Uint8Array): void
+  /** a's bytes buffered in the channel (for raw backpressure). */
+  buffered(): number
+  onReceive(cb: (data: Uint8Array) => void): void
+  /** Send `bytes` a → b as fast as the system allows; resolves when b has them all. */
+  bulk(bytes: number): Promise<void>
+  close(): Promise<void>
+}
+
+interface System {
+  name: 'mesh' | 'simple_peer' | 'raw_dc'
+  /** Build a pair; resolves with it once both ends are open. */
+  connect(): Promise<Pair>
+}
+
+const defer = <T = void>() => {
+  let resolve!: (v: T) => void
+  const promise = new Promise<T>((r) => (resolve = r))
+  return { promise, resolve }
+}
+
+// ---------------------------------------------------------------- raw node-datachannel
+
+/**
+ * Closed native peer connections stay referenced until `cleanup()`: letting V8 collect one whose
+ * callbacks are still registered segfaulted node-datachannel 0.33.4 here.
+ */
+const keepAlive: unknown[] = []
+
+const rawDc: System = {
+  name: 'raw_dc',
+  async connect() {
+    const config = { iceServers: [], bindAddress: '127.0.0.1' }
+    const a = new nodeDataChannel.PeerConnection('bench-a', config)
+    const b = new nodeDataChannel.PeerConnection('bench-b', config)
+    // Asynchronous in-order delivery, like every other system here (setImmediate).
+    a.onLocalDescription((sdp, type) => setImmediate(() => b.setRemoteDescription(sdp, type)))
+    b.onLocalDescription((sdp, type) => setImmediate(() => a.setRemoteDescription(sdp, type)))
+    a.onLocalCandidate((c, mid) =>
+      setImmediate(() => loopbackOnly(c) && b.addRemoteCandidate(c, mid)),
+    )
+    b.onLocalCandidate((c, mid) =>
+      setImmediate(() => loopbackOnly(c) && a.addRemoteCandidate(c, mid)),
+    )
+    const opened = defer<DataChannel>()
+    const aOpen = defer()
+    let receive: (data: Uint8Array) => void = () => {}
+    b.onDataChannel((dc) => {
+      dc.onMessage((msg) => {
+        if (typeof msg !== 'string') receive(msg as Uint8Array)
+      })
+      opened.resolve(dc)
+    })
+    const dc = a.createDataChannel('raw', {}) // reliable, ordered
+    keepAlive.push(a, b, dc)
+    dc.onOpen(() => aOpen.resolve())
+    const [remote] = await Promise.all([opened.promise, aOpen.promise])
+    keepAlive.push(remote)
+    return {
+      send: (data) => dc.sendMessageBinary(data as Buffer),
+      buffered: () => dc.bufferedAmount(),
+      onReceive: (cb) => void (receive = cb),
+      async bulk(bytes) {
+        let got = 0
+        const done = defer()
+        receive = (d) => {
+          got += d.byteLength
+          if (got >= bytes) done.resolve()
+        }
+        // The floor: libdatachannel's own bufferedamountlow event, no polling.
+        dc.setBufferedAmountLowThreshold(LOW)
+        const chunk = Buffer.alloc(CHUNK, 7)
+        let sent = 0
+        const fill = () => {
+          while (sent < bytes && dc.bufferedAmount() <= HIGH) {
+            const n = Math.min(CHUNK, bytes - sent)
+            dc.sendMessageBinary(n === CHUNK ? chunk : chunk.subarray(0, n))
+            sent += n
+          }
+        }
+        dc.onBufferedAmountLow(fill)
+        fill()
+        await done.promise
+      },
+      async close() {
+        dc.close()
+        remote.close()
+        a.close()
+        b.close()
+        await sleep(20)
+      },
+    }
+  },
+}
+
+// ---------------------------------------------------------------- raw simple-peer
+
+const wrtc = nodeWrtc({ bindAddress: '127.0.0.1' })
+
+const simplePeer: System = {
+  name: 'simple_peer',
+  async connect() {
+    const opts = {
+      trickle: true,
+      objectMode: true,
+      config: { iceServers: [] },
+      iceCompleteTimeout: NODE_ICE_COMPLETE_TIMEOUT_MS,
+      wrtc: wrtc as SimplePeer.Options['wrtc'],
+    }
+    const a = new SimplePeer({ ...opts, initiator: true })
+    const b = new SimplePeer({ ...opts, initiator: false })
+    const relay = (from: SimplePeer.Instance, to: SimplePeer.Instance) =>
+      from.on('signal', (s: SimplePeer.SignalData) => {
+        const c = (s as { candidate?: { candidate?: string } }).candidate?.candidate
+        if (c !== undefined && !loopbackOnly(c)) return
+        const copy = JSON.parse(JSON.stringify(s)) as SimplePeer.SignalData
+        setImmediate(() => !to.destroyed && to.signal(copy))
+      })
+    relay(a, b)
+    relay(b, a)
+    let receive: (data: Uint8Array) => void = () => {}
+    b.on('data', (d: Uint8Array) => receive(d))
+    await Promise.all([
+      new Promise((r) => a.once('connect', r)),
+      new Promise((r) => b.once('connect', r)),
+    ])
+    return {
+      send: (data) => a.send(data),
+      buffered: () => a.bufferSize,
+      onReceive: (cb) => void (receive = cb),
+      async bulk(bytes) {
+        let got = 0
+        const done = defer()
+        receive = (d) => {
+          got += d.byteLength
+          if (got >= bytes) done.resolve()
+        }
+        // simple-peer as documented: its stream `write()` with `drain` backpressure.
+        const chunk = Buffer.alloc(CHUNK, 7)
+        let sent = 0
+        while (sent < bytes) {
+          const n = Math.min(CHUNK, bytes - sent)
+          sent += n
+          if (!a.write(n === CHUNK ? chunk : chunk.subarray(0, n)))
+            await new Promise((r) => a.once('drain', r))
+        }
+        await done.promise
+      },
+      async close() {
+        a.destroy()
+        b.destroy()
+        await sleep(20)
+      },
+    }
+  },
+}
+
+// ---------------------------------------------------------------- the mesh
+
+/** In-process signaling for N meshes: JSON-copied, asynchronous, in order (like the test hub). */
+function signalBus() {
+  const listeners = new Map<string, (from: string, m: SignalMessage) => void>()
+  return (id: string): MeshSignaling => ({
+    send(to, message) {
+      const cb = listeners.get(to)
+      if (!cb) return false
+      const copy = JSON.parse(JSON.stringify(message)) as SignalMessage
+      setImmediate(() => listeners.get(to)?.(id, copy))
+      return true
+    },
+    onSignal(cb) {
+      listeners.set(id, cb)
+      return () => void listeners.delete(id)
+    },
+  })
+}
+
+function spawnMeshes(ids: string[]): Mesh[] {
+  const bus = signalBus()
+  return ids.map((self) =>
+    createMesh({
+      self,
+      signaling: bus(self),
+      wrtc,
+      iceServers: [],
+      candidateFilter: loopbackOnly,
+      iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS,
+      byeFlushMs: 50,
+      statsIntervalMs: 0,
+    }),
+  )
+}
+
+async function untilAllOpen(meshes: Mesh[], timeoutMs = 20_000): Promise<void> {
+  const want = meshes.length - 1
+  const start = Date.now()
+  while (!meshes.every((m) => m.connectedPeers().length === want)) {
+    if (Date.now() - start > timeoutMs) throw new Error('mesh did not come up')
+    await new Promise((r) => setImmediate(r))
+  }
+}
+
+const meshSystem: System = {
+  name: 'mesh',
+  async connect() {
+    const [a, b] = spawnMeshes(['bench-a', 'bench-b']) as [Mesh, Mesh]
+    a.setPeers(['bench-a', 'bench-b'])
+    b.setPeers(['bench-a', 'bench-b'])
+    let receive: (data: Uint8Array) => void = () => {}
+    b.onMessage((data: MeshValue) => {
+      if (data instanceof Uint8Array) receive(data)
+    })
+    await untilAllOpen([a, b])
+    return {
+      send: (data) => a.sendTo('bench-b', data),
+      buffered: () => a.stats('bench-b')?.bufferedAmount ?? 0,
+      onReceive: (cb) => void (receive = cb),
+      async bulk(bytes) {
+        const done = defer()
+        receive = (d) => d.byteLength === bytes && done.resolve()
+        // One message: the mesh chunks (64 KiB frames) and paces it itself.
+        a.sendTo('bench-b', new Uint8Array(bytes))
+        await done.promise
+      },
+      async close() {
+        await Promise.all([a.close(), b.close()])
+      },
+    }
+  },
+}
+
+// ---------------------------------------------------------------- measurements
+
+async function measureConnect(system: System, n: number): Promise<number[]> {
+  const out: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    const pair = await system.connect()
+    out.push(performance.now() - t0)
+    await pair.close()
+  }
+  return out
+}
+
+/** One message in flight: send, wait for it, send the next. Returns one-way latencies (ms). */
+async function measureLatency(pair: Pair, n: number): Promise<number[]> {
+  const out: number[] = []
+  const buf = new Uint8Array(LATENCY_BYTES)
+  const view = new DataView(buf.buffer)
+  for (let i = 0; i < n + 50; i++) {
+    const arrived = defer<number>()
+    pair.onReceive((d) => {
+      const sentAt = new DataView(d.buffer, d.byteOffset, d.byteLength).getFloat64(0)
+      arrived.resolve(performance.now() - sentAt)
+    })
+    view.setFloat64(0, performance.now())
+    pair.send(buf)
+    const ms = await arrived.promise
+    if (i >= 50) out.push(ms) // 50 warm-up messages
+  }
+  return out
+}
+
+async function measureThroughput(pair: Pair, mb: number, rounds: number): Promise<number[]> {
+  const out: number[] = []
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now()
+    await pair.bulk(mb * 1_000_000)
+    out.push(mb / ((performance.now() - t0) / 1000))
+  }
+  return out
+}
+
+const median = (xs: number[]) =>
+  percentileSorted(
+    [...xs].sort((a, b) => a - b),
+    50,
+  )
+const pct = (xs: number[], p: number) =>
+  percentileSorted(
+    [...xs].sort((a, b) => a - b),
+    p,
+  )
+
+export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> {
+  const started = performance.now()
+  const result: FlatResult = { loadavg_1m_at_start: round(loadavg()[0] ?? 0) }
+  const systems = [rawDc, simplePeer, meshSystem].filter((s) => opts.systems.includes(s.name))
+  const rows: (string | number)[][] = []
+  for (const system of systems) {
+    log(`== ${system.name}: ${opts.connects} connects`)
+    const connects = await measureConnect(system, opts.connects)
+    const pair = await system.connect()
+    log(`   latency (${opts.messages} messages)`)
+    const lat = await measureLatency(pair, opts.messages)
+    log(`   throughput (${opts.rounds} × ${opts.mb} MB)`)
+    const tput = await measureThroughput(pair, opts.mb, opts.rounds)
+    await pair.close()
+    const p = system.name
+    result[`${p}_connect_ms_p50`] = round(median(connects))
+    result[`${p}_connect_ms_p90`] = round(pct(connects, 90))
+    result[`${p}_latency_ms_p50`] = round(median(lat), 4)
+    result[`${p}_latency_ms_p99`] = round(pct(lat, 99), 4)
+    result[`${p}_throughput_mb_s`] = round(median(tput), 1)
+    rows.push([
+      p,
+      result[`${p}_connect_ms_p50`]!,
+      result[`${p}_connect_ms_p90`]!,
+      result[`${p}_latency_ms_p50`]!,
+      result[`${p}_latency_ms_p99`]!,
+      result[`${p}_throughput_mb_s`]!,
+    ])
+  }
+
+  log(`== mesh of 8: ${opts.mesh8} bring-ups`)
+  const bringups: number[] = []
+  const ids = Array.from({ length: 8 }, (_, i) => `m8-${i}`)
+  for (let i = 0; i < opts.mesh8; i++) {
+    const meshes = spawnMeshes(ids)
+    const t0 = performance.now()
+    for (const m of meshes) m.setPeers(ids)
+    await untilAllOpen(meshes)
+    bringups.push(performance.now() - t0)
+    await Promise.all(meshes.map((m) => m.close()))
+    await sleep(50)
+  }
+
+  result.mesh8_bringup_ms = round(median(bringups))
+  result.mesh8_bringup_ms_max = round(Math.max(...bringups))
+  const ratio = (key: string, num: string, den: string, digits = 3) => {
+    const n = result[num]
+    const d = result[den]
+    if (n !== undefined && d !== undefined && d > 0) result[key] = round(n / d, digits)
+  }
+  ratio('latency_ratio', 'mesh_latency_ms_p50', 'raw_dc_latency_ms_p50')
+  ratio('latency_p99_ratio', 'mesh_latency_ms_p99', 'raw_dc_latency_ms_p99')
+  ratio('throughput_ratio', 'mesh_throughput_mb_s', 'raw_dc_throughput_mb_s')
+  ratio('latency_ratio_vs_simple_peer', 'mesh_latency_ms_p50', 'simple_peer_latency_ms_p50')
+  ratio('throughput_ratio_vs_simple_peer', 'mesh_throughput_mb_s', 'simple_peer_throughput_mb_s')
+  ratio('connect_ratio', 'mesh_connect_ms_p50', 'raw_dc_connect_ms_p50')
+  if (result.latency_ratio !== undefined)
+    result.latency_target_met = result.latency_ratio <= 1.1 ? 1 : 0
+  if (result.throughput_ratio !== undefined)
+    result.throughput_target_met = result.throughput_ratio >= 0.9 ? 1 : 0
+  result.connects = opts.connects
+  result.messages = opts.messages
+  result.bulk_mb = opts.mb
+  result.bulk_rounds = opts.rounds
+  result.mesh8_runs = opts.mesh8
+  result.wall_s = round((performance.now() - started) / 1000, 1)
+  nodeWrtcCleanup()
+
+  const file = writeResult('mesh', result)
+  console.log(JSON.stringify(result, null, 2))
+  console.log(
+    renderTable(
+      ['system', 'connect p50 ms', 'connect p90 ms', 'latency p50 ms', 'latency p99 ms', 'MB/s'],
+      rows,
+    ),
+  )
+  console.log(
+    `\nmesh ÷ raw data channel: latency ${result.latency_ratio}× (target ≤ 1.1), throughput ` +
+      `${result.throughput_ratio}× (target ≥ 0.9); 8-participant bring-up ${result.mesh8_bringup_ms} ms ` +
+      `(max ${result.mesh8_bringup_ms_max}). first_frame_ratio: not measured (Chromium comes later).`,
+  )
+  log(`wrote ${file}`)
+  return result
+}
+
+export function parseMeshArgs(argv: string[]): MeshBenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      connects: { type: 'string', default: '15' },
+      messages: { type: 'string', default: '2000' },
+      mb: { type: 'string', default: '50' },
+      rounds: { type: 'string', default: '3' },
+      mesh8: { type: 'string', default: '5' },
+      systems: { type: 'string', default: 'raw_dc,simple_peer,mesh' },
+    },
+  })
+  const int = (name: string, v: string, min: number, max: number) => {
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`--${name} must be an integer in ${min}..${max}`)
+    return n
+  }
+  return {
+    connects: int('connects', values.connects, 1, 200),
+    messages: int('messages', values.messages, 10, 100_000),
+    mb: int('mb', values.mb, 1, 50),
+    rounds: int('rounds', values.rounds, 1, 20),
+    mesh8: int('mesh8', values.mesh8, 1, 50),
+    systems: values.systems.split(','),
+  }
+}

@@ -1,0 +1,297 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { createSocket } from 'node:dgram'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startBroker, type Broker } from '@kibitz/broker'
+import { ErrorCode } from '@kibitz/protocol'
+import { freePort, requireBinary, stopChild } from '@kibitz/test-utils'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { candidateAddress } from './candidates.js'
+import { fetchIceServers } from './ice.js'
+import { createMesh, type Mesh, type MeshOptions } from './mesh.js'
+import { nodeWrtc, nodeWrtcCleanup, NODE_ICE_COMPLETE_TIMEOUT_MS } from './node-wrtc.js'
+import type { MeshValue } from './payload.js'
+import { createSignalHub, type SignalHub } from './testing/hub.js'
+import { waitFor } from './testing/wait.js'
+
+/**
+ * Relay-only through a REAL coturn (`--use-auth-secret`) with credentials from a REAL broker's
+ * `/api/turn` (M28–M32). The two node-datachannel peers bind to DISTINCT loopback addresses
+ * (127.0.0.2, 127.0.0.3): bound to the same address they bypass TURN even with relay policy
+ * (TESTING.md). coturn's `--verbose` usage counters (`rb=`/`sb=`) prove the bytes crossed the relay.
+ * Missing coturn: fails on CI, skips loudly elsewhere.
+ */
+const turnserver = requireBinary('turnserver')
+
+const RELAY_KEY = 'lic_relay_run'
+const DIRECT_KEY = 'lic_direct_run'
+const PAYLOAD_BYTES = 3_000_000
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+/** The broker's premium-tier TURN user: the first 16 chars of base64url(SHA-256(key)). */
+const licenseTag = (key: string) =>
+  createHash('sha256').update(key).digest('base64url').slice(0, 16)
+/** Loopback only, whichever 127.x address (relay candidates are coturn's 127.0.0.1). */
+const loopback8 = (c: string) => candidateAddress(c)?.startsWith('127.') === true
+
+async function udpAndTcpFreePort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await freePort()
+    const free = await new Promise<boolean>((resolve) => {
+      const sock = createSocket('udp4')
+      sock.once('error', () => resolve(false))
+      sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)))
+    })
+    if (free) return port
+  }
+  throw new Error('no free port')
+}
+
+/** Bytes coturn counted for one user, summed over its allocations. */
+interface Usage {
+  /** Client side of the allocations (`usage:`): rb from the TURN clients, sb to them. */
+  rb: number
+  sb: number
+  /** Peer side (`peer usage:`): rb from the other relay address, sb to it. */
+  peerRb: number
+  peerSb: number
+}
+
+describe.skipIf(!turnserver)('relay-only through a real coturn', () => {
+  let dir: string
+  let port: number
+  let coturn: ChildProcess
+  let broker: Broker
+  let noTurnBroker: Broker
+  const meshes: Mesh[] = []
+
+  const log = (): string => {
+    try {
+      return readFileSync(join(dir, 'turn.log'), 'utf8')
+    } catch {
+      return ''
+    }
+  }
+  /**
+   * Sum of coturn's `--verbose` usage counters over every allocation of `user` (any expiry).
+   * coturn prints `usage:` (client side) and `peer usage:` (relay side) lines while traffic flows.
+   */
+  const usageOf = (user: string): Usage => {
+    const total: Usage = { rb: 0, sb: 0, peerRb: 0, peerSb: 0 }
+    const re =
+      /(peer )?usage: realm=<[^>]*>, username=<\d+:([^>]*)>, rp=\d+, rb=(\d+), sp=\d+, sb=(\d+)/g
+    for (const m of log().matchAll(re)) {
+      if (m[2] !== user) continue
+      if (m[1]) {
+        total.peerRb += Number(m[3])
+        total.peerSb += Number(m[4])
+      } else {
+        total.rb += Number(m[3])
+        total.sb += Number(m[4])
+      }
+    }
+    return total
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kibitz-mesh-coturn-'))
+    const secret = randomBytes(24).toString('base64url')
+    port = await udpAndTcpFreePort()
+    const minPort = 50_000 + Math.floor(Math.random() * 140) * 100
+    coturn = spawn(
+      turnserver!,
+      [
+        '-n',
+        '--listening-ip=127.0.0.1',
+        '--relay-ip=127.0.0.1',
+        `--listening-port=${port}`,
+        `--min-port=${minPort}`,
+        `--max-port=${minPort + 99}`,
+        '--use-auth-secret',
+        `--static-auth-secret=${secret}`,
+        '--realm=kibitz-mesh-test',
+        '--no-tls',
+        '--no-dtls',
+        '--no-tcp-relay',
+        '--allow-loopback-peers',
+        '--no-cli',
+        '--no-multicast-peers',
+        `--userdb=${join(dir, 'turndb')}`,
+        `--pidfile=${join(dir, 'turnserver.pid')}`,
+        `--log-file=${join(dir, 'turn.log')}`,
+        '--simple-log',
+        '--no-stdout-log',
+        '--verbose',
+      ],
+      { stdio: 'ignore' },
+    )
+    await waitFor(
+      () => log().includes(`UDP listener opened on: 127.0.0.1:${port}`) || coturn.exitCode !== null,
+      8_000,
+      'coturn listening',
+    )
+    if (coturn.exitCode !== null) throw new Error(`coturn exited:\n${log().slice(-2000)}`)
+    broker = await startBroker({
+      port: 0,
+      host: '127.0.0.1',
+      turnSecret: secret,
+      turnUrls: [`turn:127.0.0.1:${port}?transport=udp`],
+      turnTtlSeconds: 600,
+      licenseKeys: [RELAY_KEY, DIRECT_KEY],
+    })
+    noTurnBroker = await startBroker({ port: 0, host: '127.0.0.1' })
+  })
+
+  afterAll(async () => {
+    await Promise.all(meshes.map((m) => m.close()))
+    await broker?.close()
+    await noTurnBroker?.close()
+    if (coturn) await stopChild(coturn, 'SIGTERM', 2_000) // by PID
+    nodeWrtcCleanup()
+    if (dir && !process.env.KEEP_TURN_LOG) rmSync(dir, { recursive: true, force: true })
+  })
+
+  function pair(
+    hub: SignalHub,
+    base: Omit<MeshOptions, 'self' | 'signaling' | 'wrtc'>,
+    overrides: [Partial<MeshOptions>, Partial<MeshOptions>] = [{}, {}],
+  ) {
+    const inbox: { data: MeshValue; from: string }[][] = [[], []]
+    const made = (['r-a', 'r-b'] as const).map((self, i) => {
+      const mesh = createMesh({
+        self,
+        signaling: hub.endpoint(self),
+        // The trap: distinct loopback addresses, or libjuice pairs host↔host behind TURN's back.
+        wrtc: nodeWrtc({ bindAddress: i === 0 ? '127.0.0.2' : '127.0.0.3' }),
+        candidateFilter: loopback8,
+        iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS,
+        byeFlushMs: 100,
+        ...base,
+        ...overrides[i],
+      })
+      mesh.onMessage((data, from) => inbox[i]!.push({ data, from }))
+      meshes.push(mesh)
+      return mesh
+    })
+    for (const m of made) m.setPeers(['r-a', 'r-b'])
+    return { a: made[0]!, b: made[1]!, inbox }
+  }
+
+  async function transfer(a: Mesh, b: Mesh, inbox: { data: MeshValue }[][]): Promise<number> {
+    const payload = randomBytes(PAYLOAD_BYTES)
+    const t0 = performance.now()
+    a.sendTo('r-b', payload)
+    b.sendTo('r-a', { back: 'hello' })
+    await waitFor(() => inbox[1]!.length === 1 && inbox[0]!.length === 1, 15_000, 'transfer')
+    const ms = performance.now() - t0
+    expect(sha(inbox[1]![0]!.data as Uint8Array)).toBe(sha(payload))
+    expect(inbox[0]![0]!.data).toEqual({ back: 'hello' })
+    return ms
+  }
+
+  it('relay-only: credentials from /api/turn, bytes proven on coturn, stats say relay (M28–M32)', async () => {
+    const ice = await fetchIceServers({ turnHost: broker.url, licenseKey: RELAY_KEY })
+    if (!ice.ok) throw ice.error
+    expect(ice.value).toMatchObject({ tier: 'premium', hasTurn: true })
+    const user = licenseTag(RELAY_KEY)
+    expect(ice.value.iceServers.find((s) => s.username)!.username).toBe(
+      `${ice.value.expiresAt}:${user}`,
+    )
+    const hub = createSignalHub()
+    const t0 = Date.now()
+    const { a, b, inbox } = pair(hub, { iceServers: ice.value.iceServers, relayOnly: true })
+    await waitFor(
+      () => a.connectedPeers().length === 1 && b.connectedPeers().length === 1,
+      15_000,
+      'relay link',
+    )
+    const connectMs = Date.now() - t0
+    // Nothing but relay candidates ever went out (M30).
+    for (const { message } of hub.log) {
+      if (message.t === 'ice' && message.candidate)
+        expect(message.candidate.candidate).toMatch(/ typ relay/)
+      if (message.t === 'sdp')
+        for (const line of message.description.sdp.split(/\r?\n/))
+          if (line.startsWith('a=candidate:')) expect(line).toMatch(/ typ relay/)
+    }
+    const ms = await transfer(a, b, inbox)
+    const stats = await a.sampleStats('r-b')
+    expect(stats!.connection).toMatchObject({ path: 'relay', localCandidateType: 'relay' })
+    const statsB = await b.sampleStats('r-a')
+    expect(statsB!.connection!.path).toBe('relay')
+    console.log(
+      `[mesh.relay] relay link up in ${connectMs} ms; ${PAYLOAD_BYTES / 1e6} MB in ${ms.toFixed(0)} ms ` +
+        `(${(PAYLOAD_BYTES / 1e3 / ms).toFixed(1)} MB/s); stats ${JSON.stringify(stats!.connection)}`,
+    )
+    await a.close()
+    await b.close()
+    // The payload entered coturn from r-a (client rb), crossed between the two relay addresses
+    // (peer sb/rb) and left to r-b (client sb): every counter holds at least the payload.
+    const crossed = (u: Usage) => Math.min(u.rb, u.sb, u.peerRb, u.peerSb) >= PAYLOAD_BYTES
+    await waitFor(() => crossed(usageOf(user)), 10_000, 'coturn usage counters').catch(() => {
+      throw new Error(`usage ${JSON.stringify(usageOf(user))}; log tail:\n${log().slice(-3000)}`)
+    })
+    console.log(`[mesh.relay] coturn usage for ${user}: ${JSON.stringify(usageOf(user))}`)
+  })
+
+  it('relay-only without TURN fails closed: no link, typed error, never a direct fallback (M29)', async () => {
+    const ice = await fetchIceServers({ turnHost: noTurnBroker.url })
+    if (!ice.ok) throw ice.error
+    expect(ice.value).toMatchObject({ configured: false, hasTurn: false, iceServers: [] })
+    const hub = createSignalHub()
+    const errors: string[] = []
+    // r-b hides its IP; r-a is an ordinary peer (the initiator) that keeps offering.
+    const { a, b } = pair(hub, { iceServers: ice.value.iceServers, connectTimeoutMs: 1_000 }, [
+      {},
+      { relayOnly: true },
+    ])
+    b.on('error', (e) => errors.push(e.error.code))
+    expect(b.blocked?.code).toBe(ErrorCode.NOT_CONFIGURED)
+    expect(a.blocked).toBeNull()
+    await new Promise((r) => setTimeout(r, 2_500))
+    expect(a.connectedPeers()).toEqual([])
+    expect(b.connectedPeers()).toEqual([])
+    expect(b.stats('r-a')!.state).toBe('blocked')
+    // r-a offered (and re-offered); r-b never answered nor sent a single signal.
+    expect(hub.log.some((l) => l.from === 'r-a' && l.message.t === 'sdp')).toBe(true)
+    expect(hub.log.filter((l) => l.from === 'r-b')).toEqual([])
+    expect(() => b.sendTo('r-a', 'x')).toThrow(expect.objectContaining({ code: 'NOT_CONFIGURED' }))
+    await a.close()
+    await b.close()
+  })
+
+  it('a direct run (TURN offered, not relay-only) does not cross coturn; stats say direct (M32)', async () => {
+    const ice = await fetchIceServers({ turnHost: broker.url, licenseKey: DIRECT_KEY })
+    if (!ice.ok) throw ice.error
+    const user = licenseTag(DIRECT_KEY)
+    const hub = createSignalHub()
+    const { a, b, inbox } = pair(hub, { iceServers: ice.value.iceServers })
+    await waitFor(
+      () => a.connectedPeers().length === 1 && b.connectedPeers().length === 1,
+      15_000,
+      'direct link',
+    )
+    await transfer(a, b, inbox)
+    const stats = await a.sampleStats('r-b')
+    // host↔host, or prflx when a connectivity check beat the trickled candidate: never relay.
+    expect(stats!.connection!.path).toBe('direct')
+    expect(stats!.connection!.localCandidateType).toMatch(/^(host|prflx)$/)
+    expect(stats!.connection!.remoteCandidateType).toMatch(/^(host|prflx)$/)
+    console.log(`[mesh.relay] direct run stats ${JSON.stringify(stats!.connection)}`)
+    await a.close()
+    await b.close()
+    // libjuice allocates on TURN anyway (it was offered), but no data may cross it. coturn prints
+    // counters while traffic flows; give it time to print any late ones.
+    const allocated = log().includes(
+      `<${ice.value.expiresAt}:${user}>: incoming packet ALLOCATE processed, success`,
+    )
+    await new Promise((r) => setTimeout(r, 1_500))
+    const usage = usageOf(user)
+    console.log(
+      `[mesh.relay] direct run: coturn allocation for ${user}: ${allocated ? 'made' : 'none'}; ` +
+        `usage ${JSON.stringify(usage)}`,
+    )
+    expect(usage.rb + usage.sb + usage.peerRb + usage.peerSb).toBeLessThan(PAYLOAD_BYTES / 100)
+  })
+})
