@@ -227,8 +227,11 @@ describe.skipIf(!turnserver)('relay-only through a real coturn', () => {
     await a.close()
     await b.close()
     // The payload entered coturn from r-a (client rb), crossed between the two relay addresses
-    // (peer sb/rb) and left to r-b (client sb): every counter holds at least the payload.
-    const crossed = (u: Usage) => Math.min(u.rb, u.sb, u.peerRb, u.peerSb) >= PAYLOAD_BYTES
+    // (peer sb/rb) and left to r-b (client sb). coturn logs usage in periodic slices and the last
+    // slice only when an allocation ends (libdatachannel doesn't deallocate at close), so the
+    // logged counters may trail by a few percent: each must show ≥ 90 % of the payload (a direct
+    // run shows < 1 %, below).
+    const crossed = (u: Usage) => Math.min(u.rb, u.sb, u.peerRb, u.peerSb) >= 0.9 * PAYLOAD_BYTES
     await waitFor(() => crossed(usageOf(user)), 10_000, 'coturn usage counters').catch(() => {
       throw new Error(`usage ${JSON.stringify(usageOf(user))}; log tail:\n${log().slice(-3000)}`)
     })
