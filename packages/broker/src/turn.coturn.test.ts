@@ -1,11 +1,5 @@
-import { execFile, spawn, spawnSync } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { createSocket } from 'node:dgram'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { execFile, spawnSync } from 'node:child_process'
+import { startCoturn, type CoturnHandle } from '@kibitz/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { baseHttpOptions, startHttpServer } from './testing/http-server.js'
 import type { HttpTestServer } from './testing/http-server.js'
@@ -25,27 +19,6 @@ if (!available && !process.env.CI) {
   console.warn(
     `\n\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! SKIPPING the real-coturn test: ${HINT}\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n`,
   )
-}
-
-/** A port free for both TCP and UDP on 127.0.0.1 (coturn listens on both). */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer()
-      srv.once('error', reject)
-      srv.listen(0, '127.0.0.1', () => {
-        const addr = srv.address()
-        srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0))
-      })
-    })
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const sock = createSocket('udp4')
-      sock.once('error', () => resolve(false))
-      sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)))
-    })
-    if (udpFree) return port
-  }
-  throw new Error('no free port')
 }
 
 interface UclientResult {
@@ -110,21 +83,13 @@ function turnEntry(body: TurnBody): {
 }
 
 describe.skipIf(!available && !process.env.CI)('TURN REST credentials on a real coturn', () => {
-  let dir: string
+  let coturn: CoturnHandle | undefined
   let secret: string
   let port: number
-  let turnserver: ChildProcess | undefined
-  let pid: number | undefined
   const servers: HttpTestServer[] = []
   let clock = Date.now()
 
-  const logText = (): string => {
-    try {
-      return readFileSync(join(dir, 'turn.log'), 'utf8')
-    } catch {
-      return ''
-    }
-  }
+  const logText = (): string => coturn?.log() ?? ''
 
   const broker = async (turnSecret: string, licenseKeys: string[] = []): Promise<string> => {
     const s = await startHttpServer(
@@ -144,56 +109,14 @@ describe.skipIf(!available && !process.env.CI)('TURN REST credentials on a real 
 
   beforeAll(async () => {
     if (!available) throw new Error(HINT)
-    dir = mkdtempSync(join(tmpdir(), 'kibitz-coturn-'))
-    secret = randomBytes(24).toString('base64url')
-    port = await freePort()
-    const minPort = 50_000 + Math.floor(Math.random() * 140) * 100
-    turnserver = spawn(
-      'turnserver',
-      [
-        '-n',
-        '--listening-ip=127.0.0.1',
-        '--relay-ip=127.0.0.1',
-        `--listening-port=${port}`,
-        `--min-port=${minPort}`,
-        `--max-port=${minPort + 99}`,
-        '--use-auth-secret',
-        `--static-auth-secret=${secret}`,
-        '--realm=kibitz-test',
-        '--no-tls',
-        '--no-dtls',
-        '--allow-loopback-peers',
-        '--no-cli',
-        '--no-multicast-peers',
-        `--userdb=${join(dir, 'turndb')}`,
-        `--pidfile=${join(dir, 'turnserver.pid')}`,
-        `--log-file=${join(dir, 'turn.log')}`,
-        '--simple-log',
-        '--no-stdout-log',
-        '--verbose',
-      ],
-      { stdio: 'ignore' },
-    )
-    pid = turnserver.pid
-    const deadline = Date.now() + 8000
-    while (!logText().includes(`UDP listener opened on: 127.0.0.1:${port}`)) {
-      if (Date.now() > deadline || turnserver.exitCode !== null) {
-        throw new Error(`coturn did not start:\n${logText().slice(-2000)}`)
-      }
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    coturn = await startCoturn('turnserver')
+    secret = coturn.secret
+    port = coturn.port
   })
 
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()))
-    if (pid !== undefined && turnserver?.exitCode === null) {
-      const exited = new Promise((r) => turnserver?.once('exit', r))
-      process.kill(pid, 'SIGTERM')
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))])
-      if (turnserver.exitCode === null && turnserver.signalCode === null)
-        process.kill(pid, 'SIGKILL')
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true })
+    await coturn?.stop() // by PID
   })
 
   it('good credentials from /api/turn allocate a relay (open and premium tiers)', async () => {

@@ -1,12 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { createSocket } from 'node:dgram'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { startBroker, type Broker } from '@kibitz/broker'
 import { ErrorCode } from '@kibitz/protocol'
-import { freePort, requireBinary, stopChild } from '@kibitz/test-utils'
+import { requireBinary, startCoturn, type CoturnHandle, type CoturnUsage } from '@kibitz/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { candidateAddress } from './candidates.js'
 import { fetchIceServers } from './ice.js'
@@ -35,108 +30,25 @@ const licenseTag = (key: string) =>
 /** Loopback only, whichever 127.x address (relay candidates are coturn's 127.0.0.1). */
 const loopback8 = (c: string) => candidateAddress(c)?.startsWith('127.') === true
 
-async function udpAndTcpFreePort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await freePort()
-    const free = await new Promise<boolean>((resolve) => {
-      const sock = createSocket('udp4')
-      sock.once('error', () => resolve(false))
-      sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)))
-    })
-    if (free) return port
-  }
-  throw new Error('no free port')
-}
-
-/** Bytes coturn counted for one user, summed over its allocations. */
-interface Usage {
-  /** Client side of the allocations (`usage:`): rb from the TURN clients, sb to them. */
-  rb: number
-  sb: number
-  /** Peer side (`peer usage:`): rb from the other relay address, sb to it. */
-  peerRb: number
-  peerSb: number
-}
-
 describe.skipIf(!turnserver)('relay-only through a real coturn', () => {
-  let dir: string
-  let port: number
-  let coturn: ChildProcess
+  let coturn: CoturnHandle
   let broker: Broker
   let noTurnBroker: Broker
   const meshes: Mesh[] = []
 
-  const log = (): string => {
-    try {
-      return readFileSync(join(dir, 'turn.log'), 'utf8')
-    } catch {
-      return ''
-    }
-  }
-  /**
-   * Sum of coturn's `--verbose` usage counters over every allocation of `user` (any expiry).
-   * coturn prints `usage:` (client side) and `peer usage:` (relay side) lines while traffic flows.
-   */
-  const usageOf = (user: string): Usage => {
-    const total: Usage = { rb: 0, sb: 0, peerRb: 0, peerSb: 0 }
-    const re =
-      /(peer )?usage: realm=<[^>]*>, username=<\d+:([^>]*)>, rp=\d+, rb=(\d+), sp=\d+, sb=(\d+)/g
-    for (const m of log().matchAll(re)) {
-      if (m[2] !== user) continue
-      if (m[1]) {
-        total.peerRb += Number(m[3])
-        total.peerSb += Number(m[4])
-      } else {
-        total.rb += Number(m[3])
-        total.sb += Number(m[4])
-      }
-    }
-    return total
-  }
+  const log = () => coturn.log()
+  const usageOf = (user: string) => coturn.usageOf(user)
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kibitz-mesh-coturn-'))
-    const secret = randomBytes(24).toString('base64url')
-    port = await udpAndTcpFreePort()
-    const minPort = 50_000 + Math.floor(Math.random() * 140) * 100
-    coturn = spawn(
-      turnserver!,
-      [
-        '-n',
-        '--listening-ip=127.0.0.1',
-        '--relay-ip=127.0.0.1',
-        `--listening-port=${port}`,
-        `--min-port=${minPort}`,
-        `--max-port=${minPort + 99}`,
-        '--use-auth-secret',
-        `--static-auth-secret=${secret}`,
-        '--realm=kibitz-mesh-test',
-        '--no-tls',
-        '--no-dtls',
-        '--no-tcp-relay',
-        '--allow-loopback-peers',
-        '--no-cli',
-        '--no-multicast-peers',
-        `--userdb=${join(dir, 'turndb')}`,
-        `--pidfile=${join(dir, 'turnserver.pid')}`,
-        `--log-file=${join(dir, 'turn.log')}`,
-        '--simple-log',
-        '--no-stdout-log',
-        '--verbose',
-      ],
-      { stdio: 'ignore' },
-    )
-    await waitFor(
-      () => log().includes(`UDP listener opened on: 127.0.0.1:${port}`) || coturn.exitCode !== null,
-      8_000,
-      'coturn listening',
-    )
-    if (coturn.exitCode !== null) throw new Error(`coturn exited:\n${log().slice(-2000)}`)
+    coturn = await startCoturn(turnserver!, {
+      realm: 'kibitz-mesh-test',
+      extraArgs: ['--no-tcp-relay'],
+    })
     broker = await startBroker({
       port: 0,
       host: '127.0.0.1',
-      turnSecret: secret,
-      turnUrls: [`turn:127.0.0.1:${port}?transport=udp`],
+      turnSecret: coturn.secret,
+      turnUrls: [coturn.url],
       turnTtlSeconds: 600,
       licenseKeys: [RELAY_KEY, DIRECT_KEY],
     })
@@ -147,9 +59,8 @@ describe.skipIf(!turnserver)('relay-only through a real coturn', () => {
     await Promise.all(meshes.map((m) => m.close()))
     await broker?.close()
     await noTurnBroker?.close()
-    if (coturn) await stopChild(coturn, 'SIGTERM', 2_000) // by PID
+    await coturn?.stop() // by PID
     nodeWrtcCleanup()
-    if (dir && !process.env.KEEP_TURN_LOG) rmSync(dir, { recursive: true, force: true })
   })
 
   function pair(
@@ -231,7 +142,8 @@ describe.skipIf(!turnserver)('relay-only through a real coturn', () => {
     // slice only when an allocation ends (libdatachannel doesn't deallocate at close), so the
     // logged counters may trail by a few percent: each must show ≥ 90 % of the payload (a direct
     // run shows < 1 %, below).
-    const crossed = (u: Usage) => Math.min(u.rb, u.sb, u.peerRb, u.peerSb) >= 0.9 * PAYLOAD_BYTES
+    const crossed = (u: CoturnUsage) =>
+      Math.min(u.rb, u.sb, u.peerRb, u.peerSb) >= 0.9 * PAYLOAD_BYTES
     await waitFor(() => crossed(usageOf(user)), 10_000, 'coturn usage counters').catch(() => {
       throw new Error(`usage ${JSON.stringify(usageOf(user))}; log tail:\n${log().slice(-3000)}`)
     })

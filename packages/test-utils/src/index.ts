@@ -17,3 +17,5 @@ export type {
   ParticipantView,
   SpawnParticipantOptions,
 } from './participant.js'
+export { startCoturn } from './coturn.js'
+export type { CoturnHandle, CoturnUsage } from './coturn.js'
