@@ -14,7 +14,7 @@ import {
   type Transport,
 } from './lib/clients.js'
 import { bundleEntry } from './lib/bundle.js'
-import { freePort, startServer, type ServerProcess } from './lib/proc.js'
+import { startEntry, type ServerProcess } from './lib/proc.js'
 import { runIdle, runRelay, type IdleResult, type RelayResult } from './lib/relay-load.js'
 import { BENCH_DIR, REPO_DIR, writeResult, type FlatResult } from './lib/results.js'
 import { round } from './lib/stats.js'
@@ -77,48 +77,27 @@ const runtimeArgs = (o: BrokerBenchOptions) => [
   ...(o.runtime === 'tsx' ? TSX : []),
 ]
 
-async function startKibitz(o: BrokerBenchOptions): Promise<ServerProcess> {
-  const port = await freePort()
-  return startServer({
+function startKibitz(o: BrokerBenchOptions): Promise<ServerProcess> {
+  return startEntry({
     name: 'kibitz broker',
     // The source condition makes workspace imports resolve to src/ (no build step needed).
-    args: [
-      '--conditions=@kibitz/source',
-      ...runtimeArgs(o),
-      entries.kibitz,
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-      ...o.brokerArgs,
-    ],
+    nodeArgs: ['--conditions=@kibitz/source', ...runtimeArgs(o)],
+    entry: entries.kibitz,
+    args: ['--host', '127.0.0.1', ...o.brokerArgs],
     cwd: REPO_DIR,
-    port,
-    ready: /listening on http/,
   })
 }
 
-async function startPeerjs(o: BrokerBenchOptions): Promise<ServerProcess> {
-  const port = await freePort()
-  return startServer({
+const startPeerjs = (o: BrokerBenchOptions): Promise<ServerProcess> =>
+  startEntry({
     name: 'peerjs server',
-    args: [...runtimeArgs(o), entries.peerjs, '--port', String(port)],
+    nodeArgs: runtimeArgs(o),
+    entry: entries.peerjs,
     cwd: REPO_DIR,
-    port,
-    ready: /listening on http/,
   })
-}
 
-async function startRaw(o: BrokerBenchOptions): Promise<ServerProcess> {
-  const port = await freePort()
-  return startServer({
-    name: 'raw relay',
-    args: [...runtimeArgs(o), entries.raw, '--port', String(port)],
-    cwd: REPO_DIR,
-    port,
-    ready: /listening on http/,
-  })
-}
+const startRaw = (o: BrokerBenchOptions): Promise<ServerProcess> =>
+  startEntry({ name: 'raw relay', nodeArgs: runtimeArgs(o), entry: entries.raw, cwd: REPO_DIR })
 
 async function withServer<T>(
   start: () => Promise<ServerProcess>,

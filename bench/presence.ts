@@ -17,7 +17,7 @@ import {
   type ParticipantView,
 } from '@kibitz/test-utils'
 import { bundleEntry } from './lib/bundle.js'
-import { freePort, rssMb, sleep, startServer, type ServerProcess } from './lib/proc.js'
+import { rssMb, sleep, startEntry, type ServerProcess } from './lib/proc.js'
 import { BENCH_DIR, REPO_DIR, writeResult, type FlatResult } from './lib/results.js'
 import { percentileSorted, round } from './lib/stats.js'
 import { renderTable } from './lib/table.js'
@@ -61,24 +61,13 @@ const runtimeArgs = (o: PresenceBenchOptions) => [
   ...(o.runtime === 'tsx' ? TSX : []),
 ]
 
-async function startKibitz(o: PresenceBenchOptions): Promise<ServerProcess> {
-  const port = await freePort()
-  return startServer({
+function startKibitz(o: PresenceBenchOptions): Promise<ServerProcess> {
+  return startEntry({
     name: 'kibitz broker',
-    args: [
-      ...runtimeArgs(o),
-      '--expose-gc',
-      '--import',
-      pathToFileURL(entries.probe).href,
-      entries.broker,
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-    ],
+    nodeArgs: [...runtimeArgs(o), '--expose-gc', '--import', pathToFileURL(entries.probe).href],
+    entry: entries.broker,
+    args: ['--host', '127.0.0.1'],
     cwd: REPO_DIR,
-    port,
-    ready: /listening on http/,
   })
 }
 

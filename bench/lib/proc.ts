@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { freePort } from '@kibitz/test-utils'
 
 /** Clock ticks per second for /proc/<pid>/stat (getconf CLK_TCK; 100 on Linux x86-64/arm64). */
 const CLK_TCK = 100
-
-/** A free TCP port on 127.0.0.1 (the test harness's). */
-export { freePort } from '@kibitz/test-utils'
 
 /** Resident set size of a process in MB (VmRSS from /proc/<pid>/status). */
 export function rssMb(pid: number): number {
@@ -57,6 +55,28 @@ export interface StartOptions {
   ready: RegExp
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
+}
+
+/**
+ * Start a server entry on a fresh 127.0.0.1 port: `node <nodeArgs> <entry> --port P <args>`, ready
+ * when it prints `listening on http` (the Kibitz broker CLI, the PeerJS launcher and the raw relay
+ * all do).
+ */
+export async function startEntry(opts: {
+  name: string
+  entry: string
+  nodeArgs: string[]
+  args?: string[]
+  cwd: string
+}): Promise<ServerProcess> {
+  const port = await freePort()
+  return startServer({
+    name: opts.name,
+    args: [...opts.nodeArgs, opts.entry, '--port', String(port), ...(opts.args ?? [])],
+    cwd: opts.cwd,
+    port,
+    ready: /listening on http/,
+  })
 }
 
 /** Spawn a server as a separate Node process and wait until it prints its ready line. */
