@@ -106,6 +106,10 @@ export function createSocketPlane(deps: PlaneDeps): SocketPlane {
 
   const fail = (code: ErrorCode, message: string): WireError => ({ code, message })
 
+  /** The op needs a tag this socket has joined (B2). */
+  const notInRoom = (m: Member, op: Op, tag: string, ack: Ack | null, message: string) =>
+    refuse(m, op, tag, ack, fail(ErrorCode.NOT_IN_ROOM, message))
+
   function track(p: Promise<void>): void {
     inflight.add(p)
     void p.finally(() => inflight.delete(p))
@@ -251,13 +255,7 @@ export function createSocketPlane(deps: PlaneDeps): SocketPlane {
 
     async claim(m: Member, tag: string, ack: Ack | null): Promise<void> {
       if (!m.tags.has(tag))
-        return refuse(
-          m,
-          'claim',
-          tag,
-          ack,
-          fail(ErrorCode.NOT_IN_ROOM, 'join the tag before claiming it'),
-        )
+        return notInRoom(m, 'claim', tag, ack, 'join the tag before claiming it')
       const claim = await claims.claim(tag, m.id)
       const granted = claim.holder === m.id
       if (granted && (m.closed || !m.tags.has(tag))) {
@@ -274,14 +272,7 @@ export function createSocketPlane(deps: PlaneDeps): SocketPlane {
     },
 
     async release(m: Member, tag: string, ack: Ack | null): Promise<void> {
-      if (!m.tags.has(tag))
-        return refuse(
-          m,
-          'release',
-          tag,
-          ack,
-          fail(ErrorCode.NOT_IN_ROOM, 'not a member of this tag'),
-        )
+      if (!m.tags.has(tag)) return notInRoom(m, 'release', tag, ack, 'not a member of this tag')
       const claim = await claims.get(tag)
       if (claim !== null && claim.holder !== m.id) {
         return refuse(
@@ -304,13 +295,7 @@ export function createSocketPlane(deps: PlaneDeps): SocketPlane {
     send(m: Member, req: SendRequest, ack: Ack | null): void {
       const { tag, to, payload } = req
       if (!m.tags.has(tag))
-        return refuse(
-          m,
-          'send',
-          tag,
-          ack,
-          fail(ErrorCode.NOT_IN_ROOM, 'join the tag before sending in it'),
-        )
+        return notInRoom(m, 'send', tag, ack, 'join the tag before sending in it')
       const frame: FrameEvent = { tag, from: m.id, payload }
       const target = members.get(to)
       if (target) {
