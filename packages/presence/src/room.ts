@@ -141,6 +141,8 @@ export function createRoom(options: RoomOptions): Room {
   let claiming = false
   const unsubs: (() => void)[] = []
   let snapshot: RoomSnapshot = computeSnapshot()
+  /** `snapshot` serialized: what `refresh` compares against (computed once per change). */
+  let snapshotKey = JSON.stringify(snapshot)
   const hash = new Map<string, Promise<string>>()
 
   // ── snapshot & events ──────────────────────────────────────────────────────────────────────
@@ -196,8 +198,10 @@ export function createRoom(options: RoomOptions): Room {
     const candidate = computeSnapshot()
     // Keep the snapshot's identity unless something visible changed (R20): bindings built on
     // useSyncExternalStore re-render on identity, and heartbeats change nothing.
-    if (JSON.stringify(candidate) === JSON.stringify(before)) return
+    const key = JSON.stringify(candidate)
+    if (key === snapshotKey) return
     snapshot = candidate
+    snapshotKey = key
     const prev = new Map(before.participants.map((p) => [p.id, p]))
     const next = new Map(snapshot.participants.map((p) => [p.id, p]))
     let changed = before.participants.length !== snapshot.participants.length
