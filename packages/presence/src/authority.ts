@@ -6,6 +6,8 @@ import {
   type Announce,
   type AuthorityToParticipant,
   type Clock,
+  type Grant,
+  type GrantMap,
   type Knock,
   type ModOp,
   type ParticipantToAuthority,
@@ -35,6 +37,8 @@ export interface RoomState {
 
 export interface InheritedState extends RoomState {
   members: RosterMember[]
+  /** The host's explicit capability grants from the last roster (socket id → grant). */
+  grants: GrantMap
   /** Socket id the last roster named as host (so the host keeps its rights through migration). */
   hostId: string | null
 }
@@ -93,6 +97,8 @@ export class Authority {
   readonly #denied = new Set<string>()
   /** Socket ids removed before we knew their identity: ban them when they announce. */
   readonly #pendingBans = new Set<string>()
+  /** Explicit capability grants set by the host, by socket id (opaque here: the call layer clamps). */
+  readonly #grants = new Map<string, Grant>()
   #lastTick: number
 
   constructor(
@@ -113,6 +119,9 @@ export class Authority {
       // host's identity is known already, so moderation works before its announce arrives.
       const idh = info.id === inherited?.hostId ? (inherited.hostIdentity ?? null) : null
       this.#members.set(info.id, { info, idh, lastSeen: now })
+    }
+    for (const [id, grant] of Object.entries(inherited?.grants ?? {})) {
+      if (id === ctx.self || this.#members.has(id)) this.#grants.set(id, grant)
     }
     const self = ctx.selfEntry()
     this.#admitted.add(self.idh)
@@ -141,6 +150,11 @@ export class Authority {
     if (self.idh === this.#hostIdentity) return this.ctx.self
     for (const [id, m] of this.#members) if (m.idh === this.#hostIdentity) return id
     return null
+  }
+
+  /** The host's explicit grants for who is rostered now. */
+  grants(): GrantMap {
+    return this.#liveGrants()
   }
 
   knocks(): KnockEntry[] {
@@ -174,6 +188,7 @@ export class Authority {
       bans: [...this.#bans],
       admitted: [...this.#admitted],
       hostIdentity: this.#hostIdentity,
+      grants: this.#liveGrants(),
     }
   }
 
@@ -195,7 +210,7 @@ export class Authority {
         // a roster would leak the room): members announce, not ping, until they are rostered.
         return
       case 'mod':
-        if (this.#isHostSocket(from)) this.moderate(message.op, message.target)
+        if (this.#isHostSocket(from)) this.moderate(message.op, message.target, message.grant)
         return
       case 'sync':
         return this.#sync(message)
@@ -252,7 +267,7 @@ export class Authority {
 
   // ── moderation (already authorized) ────────────────────────────────────────────────────────
 
-  moderate(op: ModOp, target: string | undefined): void {
+  moderate(op: ModOp, target: string | undefined, grant?: Grant): void {
     switch (op) {
       case 'lobby-on':
       case 'lobby-off':
@@ -304,8 +319,11 @@ export class Authority {
         this.ctx.resetLocal()
         return
       case 'caps':
-        // Grant distribution belongs to the capabilities layer (a later issue).
-        return
+        // Only for someone on the roster: a grant never waits for a socket id that may be reused.
+        if (target === undefined || (target !== this.ctx.self && !this.#members.has(target))) return
+        if (grant) this.#grants.set(target, grant)
+        else if (!this.#grants.delete(target)) return
+        break
     }
     this.#bump()
     this.broadcast()
@@ -332,6 +350,14 @@ export class Authority {
     this.#bans.add(idh)
     capSet(this.#bans, MAX_BANS)
     this.#admitted.delete(idh)
+  }
+
+  /** Grants of who is rostered now (a reaped, removed or replaced socket's entry goes). */
+  #liveGrants(): Record<string, Grant> {
+    for (const id of this.#grants.keys()) {
+      if (id !== this.ctx.self && !this.#members.has(id)) this.#grants.delete(id)
+    }
+    return Object.fromEntries(this.#grants)
   }
 
   #drop(id: string): void {

@@ -1015,6 +1015,73 @@ describe('R17: remove', () => {
   })
 })
 
+// ── R22: capability grants ───────────────────────────────────────────────────────────────────
+
+describe('R22: capability grants', () => {
+  const wide = { perceive: ['read-chat'], act: ['send-chat'] }
+
+  test('R22: the host sets and clears a grant; every member and a late joiner see it; non-hosts and forged frames cannot', async () => {
+    const w = world(60, { kind: 'name', name: 'Host' })
+    const a = w.spawn('Ann') // the authority, not the host
+    await w.advance(50)
+    const h = w.spawn('Host')
+    await w.advance(300)
+    const bot = w.spawn('Bot', { meta: { role: 'agent' } })
+    await w.advance(500)
+    const botId = w.sock(bot)
+    for (const p of [a, bot]) expect(p.room.setGrant(botId, wide)).toBe(false)
+    const keys = await keysOf(ROOM)
+    bot.transport!.send(
+      w.sock(a),
+      await sealFor(keys, { t: 'mod', op: 'caps', target: botId, grant: wide }),
+    )
+    await w.advance(500)
+    for (const p of [a, h, bot]) expect(snap(p).grants).toEqual({})
+
+    expect(h.room.setGrant(botId, wide)).toBe(true)
+    await w.advance(300)
+    for (const p of [a, h, bot]) expect(snap(p).grants).toEqual({ [botId]: wide })
+    const late = w.spawn('Late')
+    await w.advance(500)
+    expect(snap(late).grants).toEqual({ [botId]: wide })
+    // Not rostered: nothing to grant. Malformed: refused locally.
+    expect(h.room.setGrant('nobody', wide)).toBe(true)
+    expect(h.room.setGrant(botId, { perceive: 'all' } as never)).toBe(false)
+    await w.advance(300)
+    expect(snap(late).grants).toEqual({ [botId]: wide })
+
+    expect(h.room.setGrant(botId, null)).toBe(true)
+    await w.advance(300)
+    for (const p of [a, h, bot, late]) expect(snap(p).grants).toEqual({})
+  })
+
+  test('R22 R10: grants survive migration; the entry of a member who leaves goes', async () => {
+    const w = world(61, { kind: 'name', name: 'Host' })
+    const a = w.spawn('Ann')
+    await w.advance(50)
+    const h = w.spawn('Host')
+    await w.advance(300)
+    const bot = w.spawn('Bot', { meta: { role: 'agent' } })
+    const cy = w.spawn('Cy')
+    await w.advance(500)
+    h.room.setGrant(w.sock(bot), wide)
+    h.room.setGrant(w.sock(cy), { perceive: [], act: [] })
+    await w.advance(300)
+    w.bus.kill(w.sock(a))
+    await w.advance(4000)
+    expect([h, bot, cy].filter((p) => snap(p).isAuthority)).toHaveLength(1)
+    for (const p of [h, bot, cy]) {
+      expect(snap(p).grants).toEqual({
+        [w.sock(bot)]: wide,
+        [w.sock(cy)]: { perceive: [], act: [] },
+      })
+    }
+    void cy.room.leave()
+    await w.advance(500)
+    for (const p of [h, bot]) expect(snap(p).grants).toEqual({ [w.sock(bot)]: wide })
+  })
+})
+
 // ── R18: reset ───────────────────────────────────────────────────────────────────────────────
 
 describe('R18: reset', () => {

@@ -3,12 +3,15 @@ import {
   Emitter,
   ENGINE_VERSION,
   FEATURES,
+  GrantSchema,
   identityHash,
   KibitzError,
   MAX_BANS,
   PROTOCOL_VERSION,
   realClock,
   type Clock,
+  type Grant,
+  type GrantMap,
   type JsonObject,
   type LobbyStatus,
   type ModOp,
@@ -68,6 +71,13 @@ export interface Room {
   remove(id: string): boolean
   setLocked(on: boolean): boolean
   resetRoom(): boolean
+  /**
+   * Host side: set `id`'s explicit capability grant (null clears it back to the kind default). The
+   * authority keeps the map for rostered ids and every roster carries it (`snapshot.grants`).
+   * False when we are not the host or the grant is malformed; what a grant means belongs to
+   * `@kibitz/capabilities`.
+   */
+  setGrant(id: string, grant: Grant | null): boolean
   /** Resolves when no presence work is queued (tests, benchmarks). */
   whenIdle(): Promise<void>
 }
@@ -132,6 +142,8 @@ export function createRoom(options: RoomOptions): Room {
   let authority: Authority | null = null
   let roster: Roster | null = null
   let known: RoomState | null = null
+  /** The host's explicit capability grants, from the last roster we accepted. */
+  let grants: GrantMap = {}
   let announcedTo: string | null = null
   let lastHeard = 0
   /** When the authority last sent us a roster (it re-sends one every heartbeat to members). */
@@ -189,6 +201,7 @@ export function createRoom(options: RoomOptions): Room {
       lobbyOn: authority ? authority.lobby : (roster?.lobby ?? false),
       locked: authority ? authority.locked : (roster?.locked ?? false),
       bans: Object.freeze(authority ? authority.state().bans : (known?.bans ?? [])),
+      grants: deepFreeze(structuredClone(authority ? authority.grants() : grants)),
       epoch: authority ? authority.epoch : (roster?.epoch ?? 0),
     })
   }
@@ -257,6 +270,7 @@ export function createRoom(options: RoomOptions): Room {
       epoch: Math.max(base.epoch, roster?.epoch ?? 0),
       // The departed authority is gone; everyone else is inherited and announces to us.
       members: (roster?.members ?? []).filter((m) => m.id !== roster?.authority && m.id !== self),
+      grants,
       hostId: roster?.host ?? null,
     }
   }
@@ -401,6 +415,7 @@ export function createRoom(options: RoomOptions): Room {
     }
     if (!newer(r, roster) && roster?.authority === from) return
     roster = r
+    grants = r.grants ?? {}
     if (r.bans && r.admitted && r.hostIdentity !== undefined) learn(r)
     const onIt = r.members.some((m) => m.id === self)
     if (onIt && (lobby === 'waiting' || lobby === 'admitted')) lobby = 'admitted'
@@ -426,7 +441,10 @@ export function createRoom(options: RoomOptions): Room {
 
   /** Stepping down (new socket, or the broker says someone else holds the slot): remember. */
   function keepAuthorityState(): void {
-    if (authority) known = authority.state()
+    if (authority) {
+      known = authority.state()
+      grants = authority.grants()
+    }
   }
 
   async function removed(): Promise<void> {
@@ -534,14 +552,19 @@ export function createRoom(options: RoomOptions): Room {
 
   // ── host actions ───────────────────────────────────────────────────────────────────────────
 
-  function moderate(op: ModOp, target?: string): boolean {
+  function moderate(op: ModOp, target?: string, grant?: Grant): boolean {
     if (!snapshot.isHost || phase !== 'joined') return false
     void serial.run(() => {
       if (role === 'authority' && authority) {
-        authority.moderate(op, target)
+        authority.moderate(op, target, grant)
         refresh()
       } else if (authorityId) {
-        send(authorityId, target === undefined ? { t: 'mod', op } : { t: 'mod', op, target })
+        send(authorityId, {
+          t: 'mod',
+          op,
+          ...(target === undefined ? {} : { target }),
+          ...(grant === undefined ? {} : { grant }),
+        })
       }
     })
     return true
@@ -656,6 +679,12 @@ export function createRoom(options: RoomOptions): Room {
     remove: (id) => moderate('remove', id),
     setLocked: (on) => moderate(on ? 'lock' : 'unlock'),
     resetRoom: () => moderate('reset'),
+    setGrant: (id, grant) => {
+      if (typeof id !== 'string' || id.length === 0) return false
+      if (grant === null) return moderate('caps', id)
+      const parsed = GrantSchema.safeParse(grant)
+      return parsed.success ? moderate('caps', id, parsed.data) : false
+    },
 
     async whenIdle() {
       while (serial.busy || outbox.busy) {

@@ -1,4 +1,4 @@
-import type { Clock, LobbyStatus, RosterMember, SignalMessage } from '@kibitz/protocol'
+import type { Clock, GrantMap, LobbyStatus, RosterMember, SignalMessage } from '@kibitz/protocol'
 import type { RoomTransport } from './transport.js'
 
 /** Someone on the roster, as the app sees them. */
@@ -108,6 +108,11 @@ export interface RoomSnapshot {
   locked: boolean
   /** Identity hashes the room has removed (see `identityHash`); host tools show the count. */
   bans: readonly string[]
+  /**
+   * The host's explicit capability grants by socket id, as the authority distributes them (wire
+   * form: `@kibitz/capabilities` sanitizes and resolves them). Absent ids hold their kind default.
+   */
+  grants: Readonly<GrantMap>
   epoch: number
 }
 

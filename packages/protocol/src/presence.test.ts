@@ -127,7 +127,11 @@ describe('presence plane', () => {
     expectCode(decodePresence(announce({ identity: '' })), ErrorCode.BAD_MESSAGE)
     expectCode(decodePresence({ t: 'mod', op: 'explode' }), ErrorCode.BAD_MESSAGE)
     expectCode(decodePresence({ t: 'mod', op: 'remove' }), ErrorCode.BAD_MESSAGE)
-    expectCode(decodePresence({ t: 'mod', op: 'caps', target: 's1' }), ErrorCode.BAD_MESSAGE)
+    expectCode(decodePresence({ t: 'mod', op: 'caps' }), ErrorCode.BAD_MESSAGE)
+    expectCode(
+      decodePresence({ t: 'mod', op: 'caps', target: 's1', grant: { perceive: 'all' } }),
+      ErrorCode.BAD_MESSAGE,
+    )
     expectCode(decodePresence({ t: 'lobby', status: 'maybe' }), ErrorCode.BAD_MESSAGE)
     expectCode(decodePresence(roster({ seq: -1 })), ErrorCode.BAD_MESSAGE)
     expectCode(decodePresence(roster({ epoch: 1.5 })), ErrorCode.BAD_MESSAGE)

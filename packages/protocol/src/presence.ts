@@ -98,7 +98,7 @@ export const ModSchema = z
     op: z.enum(ModOps),
     /** The socket id the op applies to (admit, deny, remove, caps). */
     target: z.optional(SocketIdSchema),
-    /** The grant to set for `target` (op `caps`). */
+    /** The grant to set for `target` (op `caps`); absent clears it (back to the kind default). */
     grant: z.optional(GrantSchema),
     /** Signed host command for the cryptographic host tiers (verified by `@kibitz/identity`). */
     sig: z.optional(TokenSchema),
@@ -107,10 +107,6 @@ export const ModSchema = z
     z.refine((m) => !TARGETED_OPS.has(m.op) || m.target !== undefined, {
       error: 'this op needs a target',
       path: ['target'],
-    }),
-    z.refine((m) => m.op !== 'caps' || m.grant !== undefined, {
-      error: "op 'caps' needs a grant",
-      path: ['grant'],
     }),
   )
 
@@ -191,6 +187,11 @@ export const RosterSchema = z.object({
   bans: z.optional(RoomStateFields.bans),
   admitted: z.optional(RoomStateFields.admitted),
   hostIdentity: z.optional(RoomStateFields.hostIdentity),
+  /**
+   * The host's capability grants by socket id (explicit entries only; everyone else holds the
+   * default for their kind). Members take them from the authority they follow, nobody else.
+   */
+  grants: z.optional(GrantMapSchema),
 })
 
 export const LobbyStatuses = [

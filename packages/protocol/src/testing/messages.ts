@@ -35,6 +35,8 @@ export const participantSamples: ParticipantToAuthority[] = [
   { t: 'mod', op: 'lock' },
   { t: 'mod', op: 'remove', target: 'sock-9', sig: 'h.c.s' },
   { t: 'mod', op: 'caps', target: 'sock-9', grant },
+  // No grant: clear the explicit entry (back to the kind default).
+  { t: 'mod', op: 'caps', target: 'sock-9' },
   {
     t: 'sync',
     epoch: 3,
@@ -80,6 +82,7 @@ export const authoritySamples: AuthorityToParticipant[] = [
     locked: true,
     epoch: 0,
     seq: 0,
+    grants: { 'sock-4': grant },
   },
   { t: 'ping' },
   { t: 'lobby', status: 'waiting' },
