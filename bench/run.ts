@@ -3,6 +3,7 @@
  * Each benchmark prints JSON + a table to stdout (progress to stderr) and writes results/<name>.json.
  */
 import { parseBrokerArgs, runBrokerBench } from './broker.js'
+import { parseCallArgs, runCallBench } from './call.js'
 import { parseMeshArgs, runMeshBench } from './mesh.js'
 import { parsePresenceArgs, runPresenceBench } from './presence.js'
 
@@ -12,6 +13,7 @@ const benches: Record<string, Bench> = {
   broker: (argv) => runBrokerBench(parseBrokerArgs(argv)),
   presence: (argv) => runPresenceBench(parsePresenceArgs(argv)),
   mesh: (argv) => runMeshBench(parseMeshArgs(argv)),
+  call: (argv) => runCallBench(parseCallArgs(argv)),
 }
 
 async function main(): Promise<void> {

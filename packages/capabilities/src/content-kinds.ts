@@ -1,4 +1,4 @@
-import { AGENT_KEY, type ContentMessage } from '@kibitz/protocol'
+import { AGENT_KEY, MEDIA_LANES, type ContentMessage, type MediaLane } from '@kibitz/protocol'
 import { readOwn } from './read.js'
 import type { Act, Perceive } from './vocabulary.js'
 
@@ -9,9 +9,9 @@ import type { Act, Perceive } from './vocabulary.js'
  * `null` means "not gated": control messages every participant needs for the room to work.
  */
 
-/** Media lanes of a peer link: microphone, camera, screen share, and the screen share's audio. */
-export const MEDIA_LANES = ['audio', 'video', 'share', 'shareAudio'] as const
-export type MediaLane = (typeof MEDIA_LANES)[number]
+// Media lanes (microphone, camera, screen share, share audio) are defined once, by the protocol.
+export { MEDIA_LANES }
+export type { MediaLane }
 
 const PERCEIVE_BY_KIND: ReadonlyMap<string, Perceive | null> = new Map<string, Perceive | null>([
   // Room data: chat lines, pay links, app self-description, chunked transfers (text/image/file).

@@ -1,4 +1,4 @@
-import type { KibitzError } from '@kibitz/protocol'
+import type { KibitzError, MediaLane } from '@kibitz/protocol'
 
 /** Why a peer's link is no longer open. */
 export type CloseReason =
@@ -23,4 +23,9 @@ export interface MeshEvents {
    * that never connected. `peer` is the remote it concerns. The mesh keeps running.
    */
   error: { peer: string | null; error: KibitzError }
+  /**
+   * A remote media lane of `peer` is live on its current link (M33): once per lane per link, so
+   * again after every rebuild. `mesh.remoteTracks(peer)` holds the same tracks.
+   */
+  track: { peer: string; lane: MediaLane; track: MediaStreamTrack }
 }

@@ -1,9 +1,15 @@
 // The only barrel of @kibitz/mesh: named exports only (STYLE.md), `export type` for types.
-// The node-datachannel adapter lives at `@kibitz/mesh/node`.
+// The node-datachannel adapter lives at `@kibitz/mesh/node`, roam placeholders at `@kibitz/mesh/roam`.
 
 export { createMesh } from './mesh.js'
-export type { Mesh, MeshOptions } from './mesh.js'
+export type { Mesh, MeshOptions } from './mesh-options.js'
 export type { MeshEvents, CloseReason } from './events.js'
+export type { MeshMediaOptions, Placeholders } from './media-lanes.js'
+export { browserPlaceholders } from './browser-placeholders.js'
+export type { BrowserPlaceholderOptions } from './browser-placeholders.js'
+export { LANE_KIND } from './link-media.js'
+export { MEDIA_LANES } from '@kibitz/protocol'
+export type { MediaLane } from '@kibitz/protocol'
 export type { MeshSignaling } from './signaling.js'
 export type { MeshData, MeshValue } from './payload.js'
 export type { PeerStats } from './peer-state.js'
@@ -11,8 +17,13 @@ export { fetchIceServers, hasTurnServer, parseIceResponse, MAX_ICE_RESPONSE_BYTE
 export type { FetchIceOptions, IceConfig, IceTier } from './ice.js'
 export { readLinkStats } from './link-stats.js'
 export type {
+  LaneStats,
+  LaneTracks,
+  LinkMedia,
   LinkSignal,
   LinkStats,
+  MediaStats,
+  RtpCounters,
   PeerLink,
   PeerLinkEvents,
   PeerLinkFactory,

@@ -1,11 +1,15 @@
-import type { LinkStats } from './peer-link.js'
+import type { MediaLane } from '@kibitz/protocol'
+import type { LaneStats, LinkStats, MediaStats } from './peer-link.js'
 
 /**
  * Reads a standard `RTCStatsReport` (browsers, roam, and node-datachannel through `nodeWrtc()`,
  * which normalises its RTT to seconds) into the few facts the mesh reports (M32).
  */
 
-type Stat = Record<string, unknown> & { id?: unknown; type?: unknown }
+export type Stat = Record<string, unknown> & { id?: unknown; type?: unknown }
+
+/** Which lane an `inbound-rtp` entry belongs to (by its `mid` or `trackIdentifier`), or null. */
+export type LaneOfStat = (stat: Stat) => MediaLane | null
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null)
@@ -23,8 +27,11 @@ function entries(report: unknown): Stat[] {
   return out
 }
 
-/** The selected candidate pair, its two candidates, RTT and inbound loss; null without a pair. */
-export function readLinkStats(report: unknown): LinkStats | null {
+/**
+ * The selected candidate pair, its two candidates, RTT, inbound loss and inbound media; null
+ * without a pair. `laneOf` attributes inbound RTP to lanes (links know their mids).
+ */
+export function readLinkStats(report: unknown, laneOf?: LaneOfStat): LinkStats | null {
   const all = entries(report)
   const byId = new Map<string, Stat>()
   for (const s of all) if (typeof s.id === 'string') byId.set(s.id, s)
@@ -55,15 +62,9 @@ export function readLinkStats(report: unknown): LinkStats | null {
         ? total / responses
         : null
 
-  let lost = 0
-  let received = 0
-  let media = false
-  for (const s of all) {
-    if (s.type !== 'inbound-rtp') continue
-    media = true
-    lost += Math.max(0, num(s.packetsLost) ?? 0)
-    received += Math.max(0, num(s.packetsReceived) ?? 0)
-  }
+  const media = readMedia(all, laneOf)
+  const lost = media?.packetsLost ?? 0
+  const received = media?.packetsReceived ?? 0
   const loss = media && lost + received > 0 ? lost / (lost + received) : null
 
   return {
@@ -72,5 +73,40 @@ export function readLinkStats(report: unknown): LinkStats | null {
     remoteCandidateType,
     rttMs: rttSeconds === null ? null : rttSeconds * 1000,
     loss,
+    media,
   }
+}
+
+const count = (v: unknown): number => Math.max(0, num(v) ?? 0)
+
+/** Sums every `inbound-rtp` entry, and per lane where `laneOf` can tell; null without any. */
+function readMedia(all: Stat[], laneOf?: LaneOfStat): MediaStats | null {
+  let media: MediaStats | null = null
+  for (const s of all) {
+    if (s.type !== 'inbound-rtp') continue
+    media ??= { packetsReceived: 0, bytesReceived: 0, packetsLost: 0, lanes: {} }
+    const packetsReceived = count(s.packetsReceived)
+    const bytesReceived = count(s.bytesReceived)
+    const packetsLost = count(s.packetsLost)
+    media.packetsReceived += packetsReceived
+    media.bytesReceived += bytesReceived
+    media.packetsLost += packetsLost
+    const lane = laneOf?.(s) ?? null
+    if (!lane) continue
+    const prev: LaneStats = media.lanes[lane] ?? {
+      packetsReceived: 0,
+      bytesReceived: 0,
+      packetsLost: 0,
+      frameWidth: null,
+      frameHeight: null,
+    }
+    media.lanes[lane] = {
+      packetsReceived: prev.packetsReceived + packetsReceived,
+      bytesReceived: prev.bytesReceived + bytesReceived,
+      packetsLost: prev.packetsLost + packetsLost,
+      frameWidth: num(s.frameWidth) ?? prev.frameWidth,
+      frameHeight: num(s.frameHeight) ?? prev.frameHeight,
+    }
+  }
+  return media
 }

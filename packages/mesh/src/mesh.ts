@@ -4,119 +4,41 @@ import {
   ErrorCode,
   KibitzError,
   MAX_ROSTER_MEMBERS,
-  realClock,
-  type Clock,
   type SignalMessage,
 } from '@kibitz/protocol'
-import { filterSdpCandidates, relayOnlyCandidates, type CandidateFilter } from './candidates.js'
+import { filterSdpCandidates, relayOnlyCandidates } from './candidates.js'
+import { drainQueues, linkClosed } from './closing.js'
 import type { MeshEvents } from './events.js'
-import { hasTurnServer } from './ice.js'
-import { decodePayload, encodePayload, type MeshData, type MeshValue } from './payload.js'
+import { startMediaHealth } from './media-health.js'
+import { MeshMedia } from './media-lanes.js'
+import {
+  iceTransportPolicyFor,
+  resolveMeshOptions,
+  type Mesh,
+  type MeshOptions,
+} from './mesh-options.js'
+import { encodePayload, type MeshValue } from './payload.js'
 import { PendingSignals } from './pending-signals.js'
-import type { PeerLinkFactory, WebRtcImplementation } from './peer-link.js'
-import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from './reassembly.js'
-import { DEFAULT_BACKPRESSURE, type BackpressureOptions } from './sender.js'
-import type { MeshSignaling } from './signaling.js'
-import { simplePeerLinkFactory } from './simple-peer-link.js'
-import { createPeerState, type PeerState, type PeerStats, type PeerTimer } from './peer-state.js'
+import type { LinkStats } from './peer-link.js'
+import {
+  createPeerState,
+  receiveFrame,
+  type PeerState,
+  type PeerStats,
+  type PeerTimer,
+} from './peer-state.js'
 
-export interface MeshOptions {
-  /** Our own participant id (as the signaling carrier names us). */
-  self: string
-  signaling: MeshSignaling
-  /** The WebRTC implementation for the default simple-peer links. */
-  wrtc?: WebRtcImplementation
-  /** Build links yourself (overrides `wrtc`). */
-  createLink?: PeerLinkFactory
-  /** ICE servers (e.g. `fetchIceServers(…).iceServers`); default `[]` (never public STUN). */
-  iceServers?: RTCIceServer[]
-  /**
-   * "Hide my IP" (M29, M30): TURN relay candidates only (`iceTransportPolicy: 'relay'`), and only
-   * relay candidates leave in signaling. Fails closed: without a TURN server in `iceServers` the
-   * mesh makes no link at all (`blocked`), never a direct one.
-   */
-  relayOnly?: boolean
-  /** Re-sample each open link's connection stats this often (ms); 0 = only on open. Default 5 s. */
-  statsIntervalMs?: number
-  /** Keep only the ICE candidates this accepts (e.g. `loopbackOnly`); default keeps all. */
-  candidateFilter?: CandidateFilter
-  /** simple-peer's end-of-candidates fallback (ms). */
-  iceCompleteTimeoutMs?: number
-  clock?: Clock
-  /** A link not open after this long is rebuilt (M14). Default 15 s. */
-  connectTimeoutMs?: number
-  /** The answerer sends `dial` when no offer arrived this long after the peer joined (M10). Default 3 s. */
-  dialAfterMs?: number
-  /** Rebuilds in a row before the initiator gives up on a peer (M15). Default 5. */
-  maxAttempts?: number
-  /** Upper bound on flushing queued data before `bye` on close (M17). Default 250 ms. */
-  byeFlushMs?: number
-  backpressure?: Partial<BackpressureOptions>
-  limits?: Partial<ReassemblyLimits>
-}
-
-export interface Mesh {
-  readonly self: string
-  /** Relay-only mode is on (M29). */
-  readonly relayOnly: boolean
-  /** Why this mesh refuses to connect (relay-only without TURN: `NOT_CONFIGURED`), or null. */
-  readonly blocked: KibitzError | null
-  /** The roster: exactly one link per id in `ids` (M4, M6). Ids that leave are closed. */
-  setPeers(ids: readonly string[]): void
-  /** Send to every peer whose link is open; never to ourselves (M26). Returns how many. */
-  broadcast(data: MeshData): number
-  /** Send to one peer in the set (queued until its link opens). NO_SUCH_PEER otherwise (M27). */
-  sendTo(id: string, data: MeshData): void
-  /** Receive `(data, from)`; additive; returns an unsubscribe function. */
-  onMessage(cb: (data: MeshValue, from: string) => void): () => void
-  on<E extends keyof MeshEvents>(event: E, cb: (payload: MeshEvents[E]) => void): () => void
-  /** Ids whose links are open now. */
-  connectedPeers(): string[]
-  /** Counters for one peer in the set, or null. */
-  stats(id: string): PeerStats | null
-  /** Sample the peer's connection stats now (M32), then return `stats(id)`. */
-  sampleStats(id: string): Promise<PeerStats | null>
-  /** Flush (bounded), say `bye` to every peer, close every link. Idempotent. */
-  close(): Promise<void>
-}
+export type { Mesh, MeshOptions } from './mesh-options.js'
 
 const CLOSE_WAIT_MS = 1_000
 
-/** Create the data mesh for one participant. */
+/** Create the mesh (data, and media lanes with `options.media`) of one participant. */
 export function createMesh(options: MeshOptions): Mesh {
   const { self, signaling } = options
-  const clock = options.clock ?? realClock
-  const iceServers = options.iceServers ?? []
-  const relayOnly = options.relayOnly === true
-  const iceTransportPolicy: RTCIceTransportPolicy = relayOnly ? 'relay' : 'all'
-  // Fail closed (M29): relay-only without a TURN server never falls back to direct.
-  const blocked =
-    relayOnly && !hasTurnServer(iceServers)
-      ? new KibitzError(
-          ErrorCode.NOT_CONFIGURED,
-          'relay-only mode needs a TURN server: no link will be made',
-        )
-      : null
+  const config = resolveMeshOptions(options)
+  const { clock, iceServers, relayOnly, blocked, limits, maxAttempts, createLink } = config
+  const media = options.media ? new MeshMedia(options.media, options.wrtc?.MediaStream) : null
   let blockedReported = false
-  const statsIntervalMs = options.statsIntervalMs ?? 5_000
-  const connectTimeoutMs = options.connectTimeoutMs ?? 15_000
-  const dialAfterMs = options.dialAfterMs ?? 3_000
-  const maxAttempts = options.maxAttempts ?? 5
-  const byeFlushMs = options.byeFlushMs ?? 250
-  const backpressure: BackpressureOptions = { ...DEFAULT_BACKPRESSURE, ...options.backpressure }
-  const limits: ReassemblyLimits = { ...DEFAULT_REASSEMBLY_LIMITS, ...options.limits }
-  const createLink =
-    options.createLink ??
-    (options.wrtc
-      ? simplePeerLinkFactory({
-          wrtc: options.wrtc,
-          ...(options.candidateFilter ? { candidateFilter: options.candidateFilter } : {}),
-          ...(options.iceCompleteTimeoutMs !== undefined
-            ? { iceCompleteTimeoutMs: options.iceCompleteTimeoutMs }
-            : {}),
-        })
-      : null)
-  if (!createLink) throw new KibitzError(ErrorCode.NOT_CONFIGURED, 'createMesh needs wrtc')
 
   const events = new Emitter<MeshEvents>()
   const messageListeners = new Set<(data: MeshValue, from: string) => void>()
@@ -161,6 +83,7 @@ export function createMesh(options: MeshOptions): Mesh {
     if (!link) return
     st.link = null
     for (const off of st.unsubs.splice(0)) off()
+    media?.detach(st.id)
     st.queue.detach()
     st.reassembler.reset()
     const wasOpen = st.open
@@ -176,13 +99,29 @@ export function createMesh(options: MeshOptions): Mesh {
     st.gen = gen
     st.createdAt = clock.now()
     st.connection = null
-    const link = createLink!({ initiator: st.initiator, iceServers, iceTransportPolicy })
+    st.offers = 0
+    st.policy = iceTransportPolicyFor(config, st)
+    const link = createLink!({
+      initiator: st.initiator,
+      iceServers,
+      iceTransportPolicy: st.policy,
+      // M35: the lanes start gated, so a withheld real track never leaves, not even for a frame.
+      ...(media ? { media: { tracks: media.tracksFor(st.id) } } : {}),
+    })
     st.link = link
     const current = () => st.link === link && peers.get(st.id) === st && !closed
+    if (media) {
+      st.unsubs.push(
+        media.attach(st.id, link, (lane, track) => {
+          if (current()) events.emit('track', { peer: st.id, lane, track })
+        }),
+      )
+    }
     st.unsubs.push(
       link.on('signal', ({ signal }) => {
         if (!current()) return
         if (signal.kind === 'sdp') {
+          if (signal.description.type === 'offer' && st.offers++ > 0) st.renegotiations++
           // M30: in relay-only mode no host/srflx candidate ever leaves, whatever the stack does.
           const description = relayOnly
             ? {
@@ -204,6 +143,7 @@ export function createMesh(options: MeshOptions): Mesh {
         st.open = true
         st.attempts = 0
         st.connectMs = clock.now() - st.createdAt
+        st.health.reset(clock.now())
         st.queue.attach(link)
         events.emit('open', { peer: st.id })
         void sample(st)
@@ -218,7 +158,7 @@ export function createMesh(options: MeshOptions): Mesh {
         if (current()) linkLost(st)
       }),
     )
-    setTimer(st, 'connect', connectTimeoutMs, () => {
+    setTimer(st, 'connect', config.connectTimeoutMs, () => {
       if (st.link !== link || st.open) return
       error(st.id, new KibitzError(ErrorCode.TIMEOUT, `link to ${st.id} did not open`))
       linkLost(st)
@@ -252,9 +192,9 @@ export function createMesh(options: MeshOptions): Mesh {
   }
 
   /** M32: ask the current link what it can tell about its connection; never throws. */
-  async function sample(st: PeerState): Promise<void> {
+  async function sample(st: PeerState): Promise<LinkStats | null> {
     const link = st.link
-    if (!link || !st.open || typeof link.getStats !== 'function') return
+    if (!link || !st.open || typeof link.getStats !== 'function') return null
     let stats = null
     try {
       stats = await link.getStats()
@@ -262,20 +202,13 @@ export function createMesh(options: MeshOptions): Mesh {
       stats = null
     }
     if (st.link === link && st.open && stats) st.connection = stats
+    return stats
   }
 
   function receive(st: PeerState, data: Uint8Array | string): void {
-    if (typeof data === 'string') {
-      error(st.id, new KibitzError(ErrorCode.BAD_MESSAGE, 'text frame on a binary channel'))
-      return
-    }
-    st.bytesReceived += data.byteLength
-    const assembled = st.reassembler.push(data)
-    if (!assembled.ok) return error(st.id, assembled.error)
-    if (!assembled.value) return
-    const value = decodePayload(assembled.value, limits)
+    const value = receiveFrame(st, data, limits)
+    if (!value) return
     if (!value.ok) return error(st.id, value.error)
-    st.messagesReceived++
     for (const cb of [...messageListeners]) {
       try {
         cb(value.value, st.id)
@@ -353,12 +286,14 @@ export function createMesh(options: MeshOptions): Mesh {
           startLink(st, message.link)
           const link = st.link as PeerState['link']
           if (!link) return
+          st.offers = 1
           link.signal({ kind: 'sdp', description: message.description })
           for (const ice of st.early.splice(0)) {
             if (ice.link === message.link) link.signal({ kind: 'ice', candidate: ice.candidate })
           }
           return
         }
+        if (message.description.type === 'offer') st.renegotiations++ // M34: never expected
         st.link.signal({ kind: 'sdp', description: message.description })
         return
       }
@@ -380,7 +315,7 @@ export function createMesh(options: MeshOptions): Mesh {
   }
 
   function addPeer(id: string): void {
-    const st = createPeerState(id, self < id, clock, backpressure, limits)
+    const st = createPeerState(id, self < id, clock, config.backpressure, limits)
     peers.set(id, st)
     if (blocked) {
       if (!blockedReported) error(null, blocked)
@@ -388,7 +323,7 @@ export function createMesh(options: MeshOptions): Mesh {
       return
     }
     if (st.initiator) startLink(st, nextGeneration())
-    else scheduleDial(st, dialAfterMs)
+    else scheduleDial(st, config.dialAfterMs)
     for (const message of pending.take(id, clock.now())) {
       if (peers.get(id) === st) handle(st, message)
     }
@@ -412,13 +347,32 @@ export function createMesh(options: MeshOptions): Mesh {
 
   const unsubscribeSignals = signaling.onSignal(onSignal)
   const statsTimer =
-    statsIntervalMs > 0
+    config.statsIntervalMs > 0
       ? clock.setInterval(() => {
           for (const st of peers.values()) if (st.open) void sample(st)
-        }, statsIntervalMs)
+        }, config.statsIntervalMs)
       : null
   // Sampling alone must never keep a process alive.
   ;(statsTimer as { unref?: () => void } | null)?.unref?.()
+  const stopHealth =
+    media && config.mediaStallMs > 0
+      ? startMediaHealth({
+          clock,
+          stallMs: config.mediaStallMs,
+          maxStalls: maxAttempts,
+          peers: () => peers.values(),
+          sample,
+          stalled: (st, err, rebuild) => {
+            error(st.id, err)
+            if (rebuild) linkLost(st)
+          },
+        })
+      : null
+
+  function needMedia(): MeshMedia {
+    if (!media) throw new KibitzError(ErrorCode.NOT_CONFIGURED, 'media is off (MeshOptions.media)')
+    return media
+  }
 
   function getPeer(id: string): PeerState {
     const st = typeof id === 'string' ? peers.get(id) : undefined
@@ -436,6 +390,7 @@ export function createMesh(options: MeshOptions): Mesh {
     self,
     relayOnly,
     blocked,
+    media: media !== null,
     setPeers(ids) {
       if (closed) return
       const next = new Set<string>()
@@ -475,38 +430,26 @@ export function createMesh(options: MeshOptions): Mesh {
       await sample(st)
       return statsOf(id)
     },
+    setTrack: (lane, track) => needMedia().setTrack(lane, track),
+    setGate: (peer, withheld) => needMedia().setGate(peer, withheld),
+    remoteTracks: (peer) => (media && peers.has(peer) ? media.remoteTracks(peer) : null),
+    remoteStream: (peer) => (media && peers.has(peer) ? media.remoteStream(peer) : null),
     async close() {
       if (closed) return
       const all = [...peers.values()]
-      // Let queued data drain (bounded) before the bye drops us on the other side.
-      const deadline = clock.now() + byeFlushMs
-      while (
-        clock.now() < deadline &&
-        all.some((st) => st.open && (st.queue.length > 0 || (st.link?.bufferedAmount ?? 0) > 0))
-      ) {
-        await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), 5))
-      }
+      await drainQueues(all, clock, config.byeFlushMs)
       closed = true
       unsubscribeSignals()
       if (statsTimer !== null) clock.clearInterval(statsTimer)
+      stopHealth?.()
       const closing: Promise<void>[] = []
       for (const st of all) {
         if (!st.bye) signaling.send(st.id, { t: 'bye' })
-        const link = st.link
-        if (link) {
-          closing.push(
-            new Promise<void>((resolve) => {
-              const timer = clock.setTimeout(resolve, CLOSE_WAIT_MS)
-              link.on('close', () => {
-                clock.clearTimeout(timer)
-                resolve()
-              })
-            }),
-          )
-        }
+        if (st.link) closing.push(linkClosed(st.link, clock, CLOSE_WAIT_MS))
         removePeer(st, 'closed')
       }
       pending.clear()
+      media?.clear()
       await Promise.all(closing)
       events.clear()
       messageListeners.clear()

@@ -1,4 +1,4 @@
-import type { IceCandidate, KibitzError, SessionDescription } from '@kibitz/protocol'
+import type { IceCandidate, KibitzError, MediaLane, SessionDescription } from '@kibitz/protocol'
 
 /**
  * One WebRTC connection to one remote peer, reduced to what the mesh needs (M3). The mesh owns
@@ -20,8 +20,30 @@ export interface PeerLinkEvents {
   data: { data: Uint8Array | string }
   /** The link is gone (local destroy, remote close or failure). Fires once. */
   close: Record<string, never>
-  /** A failure; `close` follows. */
+  /** A failure (`close` follows), or a media problem the link survives (e.g. a failed `replaceTrack`). */
   error: { error: KibitzError }
+  /**
+   * A remote media lane is live: the applied remote description says the remote sends on it
+   * (M33). Once per lane per link.
+   */
+  track: { lane: MediaLane; track: MediaStreamTrack }
+}
+
+/** What each media lane sends; `null` sends nothing. */
+export type LaneTracks = Readonly<Record<MediaLane, MediaStreamTrack | null>>
+
+/** The media lanes of one link (M33–M35). */
+export interface LinkMedia {
+  /**
+   * Make `lane` send `track` (`null`: nothing) with `replaceTrack`: never a renegotiation. Kept
+   * and applied when the lane exists (the answerer's lanes appear with the offer). Swaps of one
+   * lane apply in call order; a failure is reported as an `error` event, the link stays up.
+   */
+  setTrack(lane: MediaLane, track: MediaStreamTrack | null): void
+  /** What `lane` is set to send. */
+  track(lane: MediaLane): MediaStreamTrack | null
+  /** The applied remote description has a lane the remote sends on (media health, M36). */
+  readonly remoteSends: boolean
 }
 
 export interface PeerLink {
@@ -42,6 +64,8 @@ export interface PeerLink {
    * RTT, loss), or null when it cannot tell (yet). Never rejects.
    */
   getStats?(): Promise<LinkStats | null>
+  /** Media lanes: present when created with `media` on an implementation that has media. */
+  readonly media?: LinkMedia
 }
 
 /** Connection facts of one link (M32). `null` fields: the implementation does not report them. */
@@ -55,6 +79,27 @@ export interface LinkStats {
   rttMs: number | null
   /** Fraction of inbound packets lost, 0…1 (media only: data channels are reliable). */
   loss: number | null
+  /** Inbound RTP (M37); null without media. */
+  media: MediaStats | null
+}
+
+/** Inbound RTP counters of one lane or of a whole link. */
+export interface RtpCounters {
+  packetsReceived: number
+  bytesReceived: number
+  packetsLost: number
+}
+
+/** Inbound media of one link (M37). */
+export interface MediaStats extends RtpCounters {
+  /** Per lane, for the lanes the implementation reports (video lanes with the decoded size). */
+  lanes: Partial<Record<MediaLane, LaneStats>>
+}
+
+export interface LaneStats extends RtpCounters {
+  /** Last decoded frame size (video lanes), or null. */
+  frameWidth: number | null
+  frameHeight: number | null
 }
 
 /**
@@ -65,6 +110,8 @@ export interface WebRtcImplementation {
   RTCPeerConnection: unknown
   RTCSessionDescription: unknown
   RTCIceCandidate: unknown
+  /** Optional: builds `mesh.remoteStream(peer)` (camera + microphone of a peer). */
+  MediaStream?: unknown
 }
 
 export interface PeerLinkOptions {
@@ -76,6 +123,11 @@ export interface PeerLinkOptions {
    * (`RTCConfiguration.iceTransportPolicy`). Custom factories must honour it.
    */
   iceTransportPolicy: RTCIceTransportPolicy
+  /**
+   * Media lanes (M33): negotiate all four up front, each sending `tracks[lane]` from the first
+   * offer/answer. Absent: a data-only link. Custom factories may ignore it (no media then).
+   */
+  media?: { tracks: LaneTracks }
 }
 
 /** Builds one link; the mesh calls it once per generation of a pair. */

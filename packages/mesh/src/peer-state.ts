@@ -1,4 +1,13 @@
-import type { Clock, IceMessage, TimerHandle } from '@kibitz/protocol'
+import {
+  ErrorCode,
+  fail,
+  type Clock,
+  type IceMessage,
+  type Result,
+  type TimerHandle,
+} from '@kibitz/protocol'
+import { MediaHealth } from './media-health.js'
+import { decodePayload, type MeshValue } from './payload.js'
 import type { LinkStats, PeerLink } from './peer-link.js'
 import { Reassembler, type ReassemblyLimits } from './reassembly.js'
 import { SendQueue, type BackpressureOptions } from './sender.js'
@@ -15,6 +24,15 @@ export interface PeerStats {
   generation: number
   /** Rebuilds since the link last opened. */
   attempts: number
+  /**
+   * The ICE transport policy of the current generation: `relay` in relay-only mode and on the
+   * relay-retry rung (M38), else `all`.
+   */
+  iceTransportPolicy: RTCIceTransportPolicy
+  /** SDP offers beyond the first of each link generation, summed (M34: stays 0 with media). */
+  renegotiations: number
+  /** Rebuilds in a row of links that carried no inbound media (M36). */
+  mediaStalls: number
   /** Time from creating the current link to its channel opening (ms), once open. */
   connectMs: number | null
   bytesSent: number
@@ -42,6 +60,11 @@ export interface PeerState {
   open: boolean
   bye: boolean
   attempts: number
+  policy: RTCIceTransportPolicy
+  /** SDP offers seen for the current generation (ours as initiator, the remote's as answerer). */
+  offers: number
+  renegotiations: number
+  health: MediaHealth
   createdAt: number
   connectMs: number | null
   timers: Record<PeerTimer, TimerHandle | null>
@@ -71,6 +94,10 @@ export function createPeerState(
     open: false,
     bye: false,
     attempts: 0,
+    policy: 'all',
+    offers: 0,
+    renegotiations: 0,
+    health: new MediaHealth(),
     createdAt: clock.now(),
     connectMs: null,
     timers: { connect: null, retry: null, dial: null },
@@ -85,6 +112,9 @@ export function createPeerState(
       initiator,
       generation: st.gen,
       attempts: st.attempts,
+      iceTransportPolicy: st.policy,
+      renegotiations: st.renegotiations,
+      mediaStalls: st.health.stalls,
       connectMs: st.connectMs,
       bytesSent: st.queue.bytesSent,
       bytesReceived: st.bytesReceived,
@@ -96,4 +126,25 @@ export function createPeerState(
     }),
   }
   return st
+}
+
+/**
+ * One inbound data-channel frame of `st` (M20–M23): the message it completes, null while a
+ * chunked message is still incomplete, or why it was dropped. Never throws.
+ */
+export function receiveFrame(
+  st: PeerState,
+  data: Uint8Array | string,
+  limits: ReassemblyLimits,
+): Result<MeshValue> | null {
+  if (typeof data === 'string') {
+    return fail(ErrorCode.BAD_MESSAGE, 'text frame on a binary channel')
+  }
+  st.bytesReceived += data.byteLength
+  const assembled = st.reassembler.push(data)
+  if (!assembled.ok) return assembled
+  if (!assembled.value) return null
+  const value = decodePayload(assembled.value, limits)
+  if (value.ok) st.messagesReceived++
+  return value
 }

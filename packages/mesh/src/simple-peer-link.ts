@@ -1,6 +1,7 @@
 import { Emitter, ErrorCode, KibitzError } from '@kibitz/protocol'
 import SimplePeer from 'simple-peer'
 import { filterSdpCandidates, type CandidateFilter } from './candidates.js'
+import { attachLinkMedia, type AttachedLinkMedia, type MediaPeerConnection } from './link-media.js'
 import { readLinkStats } from './link-stats.js'
 import type {
   LinkSignal,
@@ -60,8 +61,48 @@ export function createSimplePeerLink(
     wrtc: options.wrtc as SimplePeer.Options['wrtc'],
   })
 
+  const pc = (
+    peer as unknown as { _pc?: MediaPeerConnection & { getStats?: () => Promise<unknown> } }
+  )._pc
+
+  /** Media lanes (M33) on simple-peer's connection, before its first offer or answer. */
+  function setUpMedia(
+    conn: MediaPeerConnection,
+    initiator: boolean,
+    tracks: NonNullable<PeerLinkOptions['media']>['tracks'],
+  ): AttachedLinkMedia | undefined {
+    try {
+      return attachLinkMedia(conn, initiator, tracks, {
+        track: (lane, track) => {
+          if (!closed) events.emit('track', { lane, track })
+        },
+        error: (error) => {
+          if (!closed) events.emit('error', { error })
+        },
+      })
+    } catch (cause) {
+      // No media on this implementation (node-datachannel): the link stays data-only (M33).
+      const error = new KibitzError(ErrorCode.NOT_CONFIGURED, 'no media lanes on this link', {
+        cause,
+      })
+      queueMicrotask(() => {
+        if (!closed) events.emit('error', { error })
+      })
+      return undefined
+    }
+  }
+
+  const media = link.media && pc ? setUpMedia(pc, link.initiator, link.media.tracks) : undefined
+
   peer.on('signal', (data: SimplePeerSignal) => {
     if (closed) return
+    if ((data as { renegotiate?: unknown }).renegotiate || data.type === 'transceiverRequest') {
+      // Lanes are negotiated once, up front (M34): a renegotiation request is a bug, made loud.
+      events.emit('error', {
+        error: new KibitzError(ErrorCode.INTERNAL, `unexpected simple-peer ${data.type} request`),
+      })
+      return
+    }
     const out = fromSimplePeer(data, keep)
     if (out) events.emit('signal', { signal: out })
   })
@@ -119,14 +160,14 @@ export function createSimplePeerLink(
     },
     on: (event, cb) => events.on(event, cb),
     async getStats(): Promise<LinkStats | null> {
-      const pc = (peer as unknown as { _pc?: { getStats?: () => Promise<unknown> } })._pc
       if (closed || !pc || typeof pc.getStats !== 'function') return null
       try {
-        return readLinkStats(await pc.getStats())
+        return readLinkStats(await pc.getStats(), media?.laneOf)
       } catch {
         return null
       }
     },
+    ...(media ? { media } : {}),
     destroy() {
       if (peer.destroyed || destroyRequested) return
       destroyRequested = true
@@ -156,7 +197,6 @@ function fromSimplePeer(data: SimplePeerSignal, keep?: CandidateFilter): LinkSig
       description: { type: data.type, sdp: keep ? filterSdpCandidates(data.sdp, keep) : data.sdp },
     }
   }
-  // `renegotiate` / `transceiverRequest` only arise with media: not part of the data plane yet.
   return null
 }
 

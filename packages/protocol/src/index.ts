@@ -290,6 +290,7 @@ export {
 export type { BrokerPacket } from './broker-codec.js'
 
 export { identityHash } from './identity-hash.js'
+export { MEDIA_LANES, type MediaLane } from './media.js'
 
 // Platform seams shared by every engine package (not wire format).
 export { Emitter } from './emitter.js'

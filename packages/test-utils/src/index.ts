@@ -19,3 +19,16 @@ export type {
 } from './participant.js'
 export { startCoturn } from './coturn.js'
 export type { CoturnHandle, CoturnUsage } from './coturn.js'
+export {
+  CHROMIUM_ARGS,
+  chromiumPath,
+  hasChromium,
+  launchChromium,
+  pipePageConsole,
+  requireChromium,
+} from './chromium.js'
+export type { ChromiumHandle, LaunchChromiumOptions, NewPageOptions } from './chromium.js'
+export { BROWSER_CONDITIONS, bundleForBrowser, socketIoClientScript } from './bundle.js'
+export type { BundleOptions } from './bundle.js'
+export { contentTypeOf, serveStatic } from './static-server.js'
+export type { StaticFile, StaticServer } from './static-server.js'

@@ -1,0 +1,23 @@
+// The only barrel of @kibitz/call: named exports only (STYLE.md), `export type` for types.
+
+export { createCall } from './call.js'
+export type {
+  AuditEntry,
+  Call,
+  CallEvents,
+  CallOptions,
+  CallParticipant,
+  CallSnapshot,
+  CallState,
+  CallStatus,
+  Grant,
+  MessageListener,
+  SchemaInput,
+} from './types.js'
+export { CHAT_REPLAY_LINES } from './chat.js'
+export type { ChatLine } from './chat.js'
+export { MAX_OWN_SCHEMAS, MAX_SCHEMAS_TOTAL } from './schemas.js'
+export type { AppSchemaEntry } from './schemas.js'
+export type { MediaDevicesLike } from './local-media.js'
+export { createSpeakingDetector } from './speaking.js'
+export type { SpeakingDetector, SpeakingOptions } from './speaking.js'

@@ -1,0 +1,100 @@
+/**
+ * Active-speaker detection (browsers): an RMS meter per participant's microphone track. A
+ * participant is speaking while the level is above `threshold`, and for `holdMs` after it drops
+ * (so pauses between words do not flicker). Placeholder lanes are silent, so they never speak.
+ */
+export interface SpeakingDetector {
+  /** Meter this participant's mic track; null stops metering them. */
+  watch(id: string, track: MediaStreamTrack | null): void
+  /** Ids speaking now. */
+  speaking(): ReadonlySet<string>
+  stop(): void
+}
+
+export interface SpeakingOptions {
+  /** RMS level (0…1) that counts as speech. Default 0.02. */
+  threshold?: number
+  /** Keep "speaking" this long after the level drops (ms). Default 400. */
+  holdMs?: number
+  /** Sampling period (ms). Default 100. */
+  intervalMs?: number
+}
+
+interface Meter {
+  track: MediaStreamTrack
+  source: MediaStreamAudioSourceNode
+  analyser: AnalyserNode
+  buffer: Float32Array<ArrayBuffer>
+  lastLoud: number
+}
+
+/** A detector on the Web Audio API, or null where there is none (Node: `speaking` stays empty). */
+export function createSpeakingDetector(
+  onChange: (ids: ReadonlySet<string>) => void,
+  options: SpeakingOptions = {},
+): SpeakingDetector | null {
+  const Ctx = (globalThis as { AudioContext?: typeof AudioContext }).AudioContext
+  const Stream = (globalThis as { MediaStream?: typeof MediaStream }).MediaStream
+  if (!Ctx || !Stream) return null
+  const threshold = options.threshold ?? 0.02
+  const holdMs = options.holdMs ?? 400
+  const intervalMs = options.intervalMs ?? 100
+  let ctx: AudioContext | null = null
+  const meters = new Map<string, Meter>()
+  let current: ReadonlySet<string> = new Set()
+
+  const unwatch = (id: string): void => {
+    const m = meters.get(id)
+    if (!m) return
+    m.source.disconnect()
+    meters.delete(id)
+  }
+
+  const timer = setInterval(() => {
+    const now = Date.now()
+    const next = new Set<string>()
+    for (const [id, m] of meters) {
+      if (m.track.readyState === 'ended') continue
+      m.analyser.getFloatTimeDomainData(m.buffer)
+      let sum = 0
+      for (const v of m.buffer) sum += v * v
+      if (Math.sqrt(sum / m.buffer.length) >= threshold) m.lastLoud = now
+      if (now - m.lastLoud < holdMs) next.add(id)
+    }
+    if (next.size !== current.size || [...next].some((id) => !current.has(id))) {
+      current = next
+      onChange(current)
+    }
+  }, intervalMs)
+
+  return {
+    watch(id, track) {
+      if (meters.get(id)?.track === track) return
+      unwatch(id)
+      if (!track) return
+      try {
+        ctx ??= new Ctx()
+        const source = ctx.createMediaStreamSource(new Stream([track]))
+        const analyser = ctx.createAnalyser()
+        analyser.fftSize = 512
+        source.connect(analyser)
+        meters.set(id, {
+          track,
+          source,
+          analyser,
+          buffer: new Float32Array(analyser.fftSize),
+          lastLoud: 0,
+        })
+      } catch {
+        // A track the audio graph refuses (e.g. ended) just is not metered.
+      }
+    },
+    speaking: () => current,
+    stop() {
+      clearInterval(timer)
+      for (const id of [...meters.keys()]) unwatch(id)
+      void ctx?.close().catch(() => undefined)
+      ctx = null
+    },
+  }
+}
