@@ -2,7 +2,9 @@
  * `mesh` benchmark (issue 4, data part): the mesh's `sendTo` against raw simple-peer and a raw
  * node-datachannel data channel, all on the same stack (node-datachannel, 127.0.0.1, one process)
  * in the same run — connect time, one-way latency of small messages, 50 MB throughput — and the
- * bring-up time of an 8-participant full data mesh. See README.md § mesh.
+ * bring-up time of an 8-participant full data mesh. Then, in Chromium, navigation → first remote
+ * camera frame of the Kibitz controller vs a bare simple-peer page pair (lib/first-frame.ts,
+ * `first_frame_ratio`). See README.md § mesh.
  */
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -16,6 +18,7 @@ import {
 import type { SignalMessage } from '@kibitz/protocol'
 import nodeDataChannel, { type DataChannel } from 'node-datachannel'
 import SimplePeer from 'simple-peer'
+import { firstFrameBench } from './lib/first-frame.js'
 import { writeResult, type FlatResult } from './lib/results.js'
 import { percentileSorted, round } from './lib/stats.js'
 import { renderTable } from './lib/table.js'
@@ -39,6 +42,8 @@ export interface MeshBenchOptions {
   mesh8: number
   /** Which systems to compare (default all three). */
   systems: string[]
+  /** First-remote-frame rounds per system in Chromium (Kibitz vs bare simple-peer); 0 = skip. */
+  firstFrame: number
 }
 
 /** One connected pair of a system under test, seen from the benchmark. */
@@ -371,6 +376,8 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
     await sleep(50)
   }
 
+  const firstFrame = opts.firstFrame > 0 ? await firstFrameBench(opts.firstFrame, result) : null
+
   result.mesh8_bringup_ms = round(median(bringups))
   result.mesh8_bringup_ms_max = round(Math.max(...bringups))
   const ratio = (key: string, num: string, den: string, digits = 3) => {
@@ -407,8 +414,9 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
   console.log(
     `\nmesh ÷ raw data channel: latency ${result.latency_ratio}× (target ≤ 1.1), throughput ` +
       `${result.throughput_ratio}× (target ≥ 0.9); 8-participant bring-up ${result.mesh8_bringup_ms} ms ` +
-      `(max ${result.mesh8_bringup_ms_max}). first_frame_ratio: not measured (Chromium comes later).`,
+      `(max ${result.mesh8_bringup_ms_max}).`,
   )
+  if (firstFrame) console.log(`\n${firstFrame}`)
   log(`wrote ${file}`)
   return result
 }
@@ -424,6 +432,7 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
       rounds: { type: 'string', default: '3' },
       mesh8: { type: 'string', default: '5' },
       systems: { type: 'string', default: 'raw_dc,simple_peer,mesh' },
+      'first-frame': { type: 'string', default: '5' },
     },
   })
   const int = (name: string, v: string, min: number, max: number) => {
@@ -439,5 +448,6 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
     rounds: int('rounds', values.rounds, 1, 20),
     mesh8: int('mesh8', values.mesh8, 1, 50),
     systems: values.systems.split(','),
+    firstFrame: int('first-frame', values['first-frame'], 0, 50),
   }
 }

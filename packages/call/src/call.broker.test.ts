@@ -66,6 +66,8 @@ describe('three controllers through the real broker', () => {
     const boxes = [a, b, c].map(inbox)
     await a.join()
     await Promise.all([b.join(), c.join()])
+    // K2: join() resolves once we are on the roster, not merely connected.
+    for (const x of [a, b, c]) expect(x.getState().status).toBe('joined')
     await meshed([a, b, c])
     for (const x of [a, b, c]) {
       expect(x.getState()).toMatchObject({

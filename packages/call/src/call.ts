@@ -38,7 +38,7 @@ import {
   randomIdentity,
   shallowEqual,
 } from './env.js'
-import { buildSnapshot, jsonKey, snapshotKey } from './view.js'
+import { buildSnapshot, jsonKey, snapshotKey, statusOf } from './view.js'
 
 interface Session {
   room: Room
@@ -46,6 +46,26 @@ interface Session {
   /** Null until `/api/turn` answered (or failed: then `[]`). */
   iceServers: RTCIceServer[] | null
   offs: (() => void)[]
+}
+
+/** How long `join()` waits after presence started for the roster (or a lobby answer). */
+const ROSTER_WAIT_MS = 10_000
+
+/** Resolves once the room is past `connecting` (rostered, waiting or refused), or after `ms`. */
+function settled(room: Room, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      off()
+      resolve()
+    }
+    const check = (): void => {
+      if (statusOf(room.getSnapshot(), false) !== 'connecting') done()
+    }
+    const timer = setTimeout(done, ms)
+    const off = room.subscribe(check)
+    check()
+  })
 }
 
 export function createCall(options: CallOptions): Call {
@@ -349,6 +369,9 @@ export function createCall(options: CallOptions): Call {
     if (session !== s) return
     s.iceServers = iceResult.ok ? iceResult.value.iceServers : []
     onRoomChange()
+    // `start()` resolves once we hold a role; K2 promises more: on the roster (or in the lobby).
+    await settled(room, ROSTER_WAIT_MS)
+    if (session !== s) return
     await applyDevices(opts)
   }
 

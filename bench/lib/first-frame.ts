@@ -1,0 +1,214 @@
+/**
+ * First remote video frame in Chromium, Kibitz vs bare simple-peer (issue 4, media part; called
+ * by `mesh.ts`). Two pages, each in its own browser context of one headless Chromium (the
+ * TESTING.md flags, fake camera), navigate at the same moment; each records `performance.now()`
+ * (= ms since its own navigation started) when its `<video>` presents the first frame of the
+ * other page's camera (`requestVideoFrameCallback`, width > 2). A round is the later of the two
+ * pages. Kibitz = the headless controller (`createCall` + `join({ cam: true })` through the real
+ * broker, in this process: presence, TURN lookup, the mesh with its four lanes, the camera
+ * swapped in by `replaceTrack`); bare = simple-peer with the camera as its stream over a trivial
+ * in-process WebSocket relay. Same browser, flags and loopback-only ICE; rounds alternate order.
+ */
+import { join } from 'node:path'
+import { startBroker } from '@kibitz/broker'
+import {
+  bundleForBrowser,
+  hasChromium,
+  launchChromium,
+  serveStatic,
+  type ChromiumHandle,
+} from '@kibitz/test-utils'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { FirstFrameResult } from './first-frame-types.js'
+import { BENCH_DIR, type FlatResult } from './results.js'
+import { percentileSorted, round } from './stats.js'
+import { renderTable } from './table.js'
+
+const log = (s: string) => console.error(s)
+/** One page pair gets this long to show each other's camera. */
+const ROUND_TIMEOUT_MS = 20_000
+
+/** Per system: the rounds' first-frame times, and the stages each page reported (see the pages). */
+export interface FirstFrameSeries {
+  ms: number[]
+  marks: Record<string, number[]>
+}
+
+export interface FirstFrameResults {
+  kibitz: FirstFrameSeries
+  bare: FirstFrameSeries
+}
+
+/** A round = the later page of the pair, for the first frame and for every stage. */
+function record(series: FirstFrameSeries, pages: FirstFrameResult[]): void {
+  series.ms.push(Math.max(...pages.map((p) => p.firstFrameMs!)))
+  for (const name of Object.keys(pages[0]!.marks)) {
+    const at = pages.map((p) => p.marks[name])
+    if (at.every((t) => t !== undefined)) (series.marks[name] ??= []).push(Math.max(...at))
+  }
+}
+
+/** A relay for the bare pages: text from one socket of `?room=` goes to the others (queued while alone). */
+async function startRoomRelay(): Promise<{ url: string; close(): Promise<void> }> {
+  const rooms = new Map<string, { members: Set<WebSocket>; backlog: string[] }>()
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false })
+  await new Promise<void>((resolve) => wss.once('listening', resolve))
+  wss.on('connection', (ws, req) => {
+    const name = new URL(req.url ?? '/', 'http://relay').searchParams.get('room') ?? ''
+    const room = rooms.get(name) ?? { members: new Set<WebSocket>(), backlog: [] }
+    rooms.set(name, room)
+    for (const text of room.backlog.splice(0)) ws.send(text)
+    room.members.add(ws)
+    ws.on('message', (data) => {
+      const text = String(data)
+      const others = [...room.members].filter((m) => m !== ws)
+      if (others.length === 0) room.backlog.push(text)
+      for (const other of others) other.send(text)
+    })
+    ws.on('close', () => {
+      room.members.delete(ws)
+      if (room.members.size === 0) rooms.delete(name)
+    })
+  })
+  const { port } = wss.address() as { port: number }
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const ws of wss.clients) ws.terminate()
+        wss.close(() => resolve())
+      }),
+  }
+}
+
+/** Open two fresh contexts, navigate both at once, resolve to each page's first-frame time. */
+async function pair(chromium: ChromiumHandle, urls: [string, string], tag: string) {
+  const pages = await Promise.all(
+    urls.map((_, i) => chromium.newPage(undefined, { name: `${tag}-${i}` })),
+  )
+  try {
+    await Promise.all(pages.map((p, i) => p.goto(urls[i]!)))
+    // A string, not a function: the bench runs under tsx, whose helpers do not exist in the page.
+    const done =
+      'window.firstFrame && (window.firstFrame.firstFrameMs !== null || window.firstFrame.error !== null) ? window.firstFrame : null'
+    return await Promise.all(
+      pages.map(async (p) => {
+        const handle = await p.waitForFunction(done, null, {
+          timeout: ROUND_TIMEOUT_MS,
+          polling: 20,
+        })
+        const r = (await handle.jsonValue()) as FirstFrameResult
+        if (r.error !== null || r.firstFrameMs === null) throw new Error(`${tag}: ${r.error}`)
+        return r
+      }),
+    )
+  } finally {
+    await Promise.all(pages.map((p) => p.context().close()))
+  }
+}
+
+/** `rounds` measured pairs per system (plus one warm-up each), alternating which goes first. */
+export async function measureFirstFrame(rounds: number): Promise<FirstFrameResults | null> {
+  if (!hasChromium()) {
+    log('   first frame: no Chromium (apt-get install -y chromium): skipped')
+    return null
+  }
+  const lib = join(BENCH_DIR, 'lib')
+  const [kibitzJs, bareJs, broker, relay] = await Promise.all([
+    bundleForBrowser({ entry: join(lib, 'first-frame-kibitz-page.ts'), resolveDir: lib }),
+    bundleForBrowser({ entry: join(lib, 'first-frame-bare-page.ts'), resolveDir: lib }),
+    startBroker({ port: 0, host: '127.0.0.1' }),
+    startRoomRelay(),
+  ])
+  const html = (script: string) => `<!doctype html><body><script src="/${script}"></script></body>`
+  const server = await serveStatic({
+    '/kibitz.html': html('kibitz.js'),
+    '/kibitz.js': kibitzJs,
+    '/bare.html': html('bare.js'),
+    '/bare.js': bareJs,
+  })
+  // The controller's silent AudioContext placeholder starts without a click (both get the flag).
+  const chromium = await launchChromium({
+    extraArgs: ['--autoplay-policy=no-user-gesture-required'],
+  })
+  const out: FirstFrameResults = { kibitz: { ms: [], marks: {} }, bare: { ms: [], marks: {} } }
+  try {
+    let n = 0
+    const kibitz = async (keep: boolean) => {
+      const room = `first-frame-${process.pid}-${n++}`
+      const url = (name: string) =>
+        `${server.url}/kibitz.html?${new URLSearchParams({ signal: broker.url, room, name })}`
+      const r = await pair(chromium, [url('a'), url('b')], 'kibitz')
+      if (keep) record(out.kibitz, r)
+    }
+    const bare = async (keep: boolean) => {
+      const room = `bare-${n++}`
+      const url = (initiator: string) =>
+        `${server.url}/bare.html?${new URLSearchParams({ relay: relay.url, room, initiator })}`
+      const r = await pair(chromium, [url('1'), url('0')], 'bare')
+      if (keep) record(out.bare, r)
+    }
+    await kibitz(false)
+    await bare(false)
+    for (let i = 0; i < rounds; i++) {
+      if (i % 2 === 0) await kibitz(true).then(() => bare(true))
+      else await bare(true).then(() => kibitz(true))
+      log(
+        `   round ${i + 1}: kibitz ${round(out.kibitz.ms.at(-1)!)} ms, bare ${round(out.bare.ms.at(-1)!)} ms`,
+      )
+    }
+  } finally {
+    await chromium.stop()
+    await server.close()
+    await relay.close()
+    await broker.close()
+  }
+  return out
+}
+
+const median = (xs: number[]) =>
+  percentileSorted(
+    [...xs].sort((a, b) => a - b),
+    50,
+  )
+
+/**
+ * Run {@link measureFirstFrame} and put its medians into `result` (`first_frame_ratio` = Kibitz ÷
+ * bare, target ≤ 1.2). Returns the table to print, or null when Chromium is missing.
+ */
+export async function firstFrameBench(rounds: number, result: FlatResult): Promise<string | null> {
+  log(`== first remote frame in Chromium: ${rounds} rounds per system`)
+  const ff = await measureFirstFrame(rounds)
+  if (!ff) return null
+  const stages = ['script', 'camera', 'rostered', 'pc', 'ice', 'link'] as const
+  const rows: (string | number)[][] = []
+  for (const [name, label] of [
+    ['kibitz', 'kibitz (createCall)'],
+    ['bare', 'bare simple-peer'],
+  ] as const) {
+    const series = ff[name]
+    result[`first_frame_${name}_ms_p50`] = round(median(series.ms))
+    const cells: (string | number)[] = [label]
+    for (const stage of stages) {
+      const xs = series.marks[stage]
+      if (xs?.length) result[`first_frame_${name}_${stage}_ms_p50`] = round(median(xs))
+      cells.push(xs?.length ? round(median(xs)) : '–')
+    }
+    cells.push(
+      round(median(series.ms)),
+      round(Math.min(...series.ms)),
+      round(Math.max(...series.ms)),
+    )
+    rows.push(cells)
+  }
+  const ratio = result.first_frame_kibitz_ms_p50! / result.first_frame_bare_ms_p50!
+  result.first_frame_ratio = round(ratio, 3)
+  result.first_frame_target_met = ratio <= 1.2 ? 1 : 0
+  result.first_frame_rounds = rounds
+  const header = ['first remote frame (ms since navigation, p50)', 'script', 'camera']
+  header.push('rostered', 'first pc', 'ice connected', 'link open', 'frame', 'min', 'max')
+  return (
+    `${renderTable(header, rows)}\n` +
+    `first_frame_ratio (Kibitz ÷ bare simple-peer): ${result.first_frame_ratio}× (target ≤ 1.2)`
+  )
+}
