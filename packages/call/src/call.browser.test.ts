@@ -121,6 +121,24 @@ describe.skipIf(!chromiumPath)('the call controller in real Chromium', () => {
   )
 
   it(
+    "active speaker: Cy's beeping fake mic makes him `speaking` for Ann and Bob; a muted Bob never is (K13)",
+    async () => {
+      const [a, b, c] = members as [Member, Member, Member]
+      expect(await kib(c, 'toggleMic')).toBe(true)
+      for (const m of [a, b]) {
+        await until(
+          () => kib(m, 'spoke'),
+          (ids) => ids.includes(c.id),
+          `${m.name} sees Cy speaking`,
+        )
+      }
+      expect(await kib(a, 'spoke')).not.toContain(b.id)
+      expect(await kib(c, 'toggleMic')).toBe(false)
+    },
+    TEST_MS,
+  )
+
+  it(
     'a shared canvas arrives on shareStream, not on the camera; stopShare returns the placeholder (K13)',
     async () => {
       const [a, b, c] = members as [Member, Member, Member]

@@ -22,6 +22,8 @@ export interface SpeakingOptions {
 
 interface Meter {
   track: MediaStreamTrack
+  /** Chromium feeds a remote WebRTC track into Web Audio only while a media element plays it. */
+  sink: HTMLAudioElement | null
   source: MediaStreamAudioSourceNode
   analyser: AnalyserNode
   buffer: Float32Array<ArrayBuffer>
@@ -47,6 +49,10 @@ export function createSpeakingDetector(
     const m = meters.get(id)
     if (!m) return
     m.source.disconnect()
+    if (m.sink) {
+      m.sink.pause()
+      m.sink.srcObject = null
+    }
     meters.delete(id)
   }
 
@@ -74,12 +80,17 @@ export function createSpeakingDetector(
       if (!track) return
       try {
         ctx ??= new Ctx()
-        const source = ctx.createMediaStreamSource(new Stream([track]))
+        // Created outside a user gesture it may start suspended; a page that captures media may run it.
+        if (ctx.state === 'suspended') void ctx.resume().catch(() => undefined)
+        const stream = new Stream([track])
+        const sink = silentSink(stream)
+        const source = ctx.createMediaStreamSource(stream)
         const analyser = ctx.createAnalyser()
         analyser.fftSize = 512
         source.connect(analyser)
         meters.set(id, {
           track,
+          sink,
           source,
           analyser,
           buffer: new Float32Array(analyser.fftSize),
@@ -97,4 +108,15 @@ export function createSpeakingDetector(
       ctx = null
     },
   }
+}
+
+/** A muted `<audio>` playing the stream (never heard: the app plays audio its own way). */
+function silentSink(stream: MediaStream): HTMLAudioElement | null {
+  const doc = (globalThis as { document?: Document }).document
+  if (!doc) return null
+  const el = doc.createElement('audio')
+  el.muted = true
+  el.srcObject = stream
+  void el.play().catch(() => undefined)
+  return el
 }

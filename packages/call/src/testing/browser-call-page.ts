@@ -51,6 +51,7 @@ export interface ParticipantView {
   kind: string
   role: string
   connected: boolean
+  speaking: boolean
   /** Track ids of `stream` / `shareStream` (null: no stream). */
   stream: string[] | null
   share: string[] | null
@@ -92,6 +93,8 @@ export interface KibCallPage {
   /** SDP counts of every RTCPeerConnection this page made (closed ones included). */
   negotiation(): PcCounts[]
   errors(): string[]
+  /** Every id the controller's `speaking` event has named since `create`. */
+  spoke(): string[]
   leave(): Promise<void>
 }
 
@@ -188,6 +191,7 @@ async function inboundOf(track: MediaStreamTrack | undefined): Promise<Inbound |
 
 let call: Call | null = null
 const errors: string[] = []
+const spoke = new Set<string>()
 const videos = new Map<string, { el: HTMLVideoElement; view: VideoView }>()
 let shareTimer: ReturnType<typeof setInterval> | null = null
 
@@ -210,6 +214,7 @@ window.kib = {
   create(o) {
     if (call) throw new Error('kib: already created')
     call = createCall({ ...o, candidateFilter: loopbackOnly })
+    call.on('speaking', (now) => now.forEach((id) => spoke.add(id)))
     call.on('error', ({ peer, error }) =>
       errors.push(`${peer ?? '-'}: ${error.code} ${error.message}`),
     )
@@ -227,6 +232,7 @@ window.kib = {
       throw new Error(`kib: not joined: ${c.getState().status}`)
     return self
   },
+  spoke: () => [...spoke],
   state() {
     const s = need().getState()
     return { status: s.status, self: s.self, camOn: s.camOn, micOn: s.micOn, sharing: s.sharing }
@@ -243,6 +249,7 @@ window.kib = {
         kind: p.kind,
         role: p.role,
         connected: p.connected,
+        speaking: p.speaking,
         stream: ids(p.stream),
         share: ids(p.shareStream),
       })),
