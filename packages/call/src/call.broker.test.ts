@@ -162,6 +162,21 @@ describe('three controllers through the real broker', () => {
     expect(() => a.sendChat('')).toThrow(KibitzError)
     expect(() => a.registerSchema({ name: '', version: '1', schema: {} })).toThrow(KibitzError)
 
+    // Roster fields propagate; re-setting the same meta is a no-op (the loop guard).
+    let rosterChanges = 0
+    b.on('participants', () => rosterChanges++)
+    a.setName('Ann B.')
+    a.setMeta({ seat: 3 })
+    await waitUntil(
+      () => b.getParticipants().some((p) => p.name === 'Ann B.' && p.meta.seat === 3),
+      5_000,
+      'name and meta reach Bob',
+    )
+    const changesBefore = rosterChanges
+    a.setMeta({ seat: 3 })
+    await new Promise((r) => setTimeout(r, 300))
+    expect(rosterChanges).toBe(changesBefore)
+
     // Leaving: the others drop us; the controller can join again.
     await c.leave()
     expect(c.getState().status).toBe('idle')
@@ -194,6 +209,32 @@ describe('three controllers through the real broker', () => {
     await new Promise((r) => setTimeout(r, 300))
     expect(sent).toEqual([1, 1])
     expect(tabs.map((t) => t.location.hash)).toEqual(['#inbox', '#inbox'])
+  })
+})
+
+describe('preview and bad options', () => {
+  it('preview never dials: self-view only; a data-only runtime reports missing devices as a typed error', async () => {
+    const room = createRoomId()
+    const p = call(room, 'Viewer', { preview: true })
+    const errors: string[] = []
+    p.on('error', ({ error }) => errors.push(error.code))
+    await p.join({ cam: true })
+    expect(p.getState()).toMatchObject({
+      status: 'preview',
+      inCall: false,
+      self: null,
+      camOn: false,
+    })
+    expect(p.getParticipants()).toEqual([])
+    expect(errors).toEqual([ErrorCode.NOT_CONFIGURED]) // Node: no camera here
+    expect(p.broadcast({ x: 1 })).toBe(false)
+    // Nobody is in the room: a real joiner finds it empty and becomes its authority.
+    const q = call(room, 'Real')
+    await q.join()
+    expect(q.getParticipants().map((x) => x.name)).toEqual(['Real'])
+    expect(() => createCall(nodeCallOptions(broker.url, '!!!', 'Bad'))).toThrowError(
+      expect.objectContaining({ code: ErrorCode.ROOM_INVALID }),
+    )
   })
 })
 
@@ -306,6 +347,21 @@ describe('capabilities enforced by every peer', () => {
     expect(
       bob.getAgentAudit(aid).some((e) => e.kind === 'grant-changed' && e.detail === '+send-chat'),
     ).toBe(true)
+
+    // A content kind this build does not know (a newer peer's) is ignored: no delivery, no error.
+    const errors: string[] = []
+    bob.on('error', ({ error }) => errors.push(error.code))
+    agent.mesh()!.sendTo(idOf(bob), { k: 'hologram', frames: 3 })
+    agent.mesh()!.sendTo(idOf(bob), { k: 'app', data: { after: 'hologram' } })
+    await waitUntil(
+      () =>
+        boxes[1]!.got.at(-1)?.data !== undefined &&
+        JSON.stringify(boxes[1]!.got.at(-1)!.data) === '{"after":"hologram"}',
+      5_000,
+      'app after the unknown kind',
+    )
+    expect(boxes[1]!.got.some((g) => JSON.stringify(g.data).includes('frames'))).toBe(false)
+    expect(errors).toEqual([])
 
     expect(host.setCapabilityGrant(aid, null)).toBe(true)
     await waitUntil(() => bob.getCapabilityGrant(aid)?.act.length === 0, 5_000, 'grant revoked')
