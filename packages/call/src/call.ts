@@ -358,21 +358,29 @@ export function createCall(options: CallOptions): Call {
       ...(options.licenseKey ? { licenseKey: options.licenseKey } : {}),
       ...(options.grant ? { grant: options.grant } : {}),
     })
+    // Capture while presence connects: the camera is ready when the first link opens.
+    const devices = applyDevices(opts)
     try {
       await room.start()
     } catch (err) {
       error = err instanceof KibitzError ? err : new KibitzError(ErrorCode.INTERNAL, String(err))
+      await devices
       await teardown()
       throw error
     }
     const iceResult = await ice
-    if (session !== s) return
+    if (session !== s) {
+      await devices
+      media.stopAll()
+      return
+    }
     s.iceServers = iceResult.ok ? iceResult.value.iceServers : []
     onRoomChange()
     // `start()` resolves once we hold a role; K2 promises more: on the roster (or in the lobby).
     await settled(room, ROSTER_WAIT_MS)
-    if (session !== s) return
-    await applyDevices(opts)
+    await devices
+    // Left while the devices were opening: nothing may stay captured.
+    if (session !== s) media.stopAll()
   }
 
   async function applyDevices(opts: { mic?: boolean; cam?: boolean }): Promise<void> {
