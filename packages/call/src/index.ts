@@ -21,3 +21,6 @@ export type { AppSchemaEntry } from './schemas.js'
 export type { MediaDevicesLike } from './local-media.js'
 export { createSpeakingDetector } from './speaking.js'
 export type { SpeakingDetector, SpeakingOptions } from './speaking.js'
+// What every app of the controller needs without importing the lower layers itself.
+export { loopbackOnly } from '@kibitz/mesh'
+export { ErrorCode, KibitzError, isKibitzError } from '@kibitz/protocol'

@@ -56,7 +56,9 @@ export function createSpeakingDetector(
     meters.delete(id)
   }
 
-  const timer = setInterval(() => {
+  // The meter runs only while something is metered: an idle controller costs nothing.
+  let timer: ReturnType<typeof setInterval> | null = null
+  const sample = (): void => {
     const now = Date.now()
     const next = new Set<string>()
     for (const [id, m] of meters) {
@@ -71,7 +73,11 @@ export function createSpeakingDetector(
       current = next
       onChange(current)
     }
-  }, intervalMs)
+    if (meters.size === 0 && timer !== null) {
+      clearInterval(timer)
+      timer = null
+    }
+  }
 
   return {
     watch(id, track) {
@@ -88,6 +94,7 @@ export function createSpeakingDetector(
         const analyser = ctx.createAnalyser()
         analyser.fftSize = 512
         source.connect(analyser)
+        timer ??= setInterval(sample, intervalMs)
         meters.set(id, {
           track,
           sink,
@@ -102,7 +109,8 @@ export function createSpeakingDetector(
     },
     speaking: () => current,
     stop() {
-      clearInterval(timer)
+      if (timer !== null) clearInterval(timer)
+      timer = null
       for (const id of [...meters.keys()]) unwatch(id)
       void ctx?.close().catch(() => undefined)
       ctx = null

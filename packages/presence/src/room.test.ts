@@ -1015,6 +1015,27 @@ describe('R17: remove', () => {
   })
 })
 
+// ── R1: leaving while starting ───────────────────────────────────────────────────────────────
+
+describe('R1: leave() during start()', () => {
+  // Regression (fixed; was in room.ts start): a leave() that landed while start() awaited its
+  // keys left start() to connect, join and heartbeat anyway: a ghost on every roster, never reaped.
+  for (const after of [0, 1, 5]) {
+    test(`R1: leave ${after} ms into start → never rostered, transport closed, phase stays left`, async () => {
+      const w = world(70 + after)
+      const a = w.spawn('Ann')
+      await w.advance(500)
+      const g = w.spawn('Ghost')
+      await w.advance(after)
+      void g.room.leave()
+      await w.advance(3 * TIMING.reapMs)
+      expect(snap(g).phase).toBe('left')
+      expect(names(a)).toEqual(['Ann'])
+      expect(w.bus.members(w.tag()).length).toBe(1)
+    })
+  }
+})
+
 // ── R22: capability grants ───────────────────────────────────────────────────────────────────
 
 describe('R22: capability grants', () => {

@@ -584,11 +584,14 @@ export function createRoom(options: RoomOptions): Room {
   return {
     async start() {
       if (transport) return
+      // A `leave()` may land during any await below: then we stop, and close what we opened.
+      const stopped = () => phase === 'left' || phase === 'removed'
       const derived = deriveRoomKeys(options.room)
       const keys = await (clock.track ? clock.track(derived) : derived)
       if (!keys.ok) throw keys.error
       tag = keys.value.tag
       idh = await hashIdentity(identity)
+      if (stopped() || transport) return
       const t = options.connect(tag)
       transport = t
       wire = new PresenceWire(keys.value, t, outbox, (work) => clock.track?.(work) ?? work)
@@ -600,6 +603,16 @@ export function createRoom(options: RoomOptions): Room {
         t.on('closed', () => void serial.run(() => removedOrLeft())),
       )
       const joined = await t.join()
+      if (stopped()) {
+        // leave() ran while we were joining: it could not reach this transport yet.
+        for (const u of unsubs.splice(0)) u()
+        if (transport === t) {
+          transport = null
+          wire = null
+        }
+        await t.leave()
+        return
+      }
       if (!joined.ok) {
         throw new KibitzError(joined.error.code, `cannot join the room: ${joined.error.message}`)
       }
@@ -613,6 +626,7 @@ export function createRoom(options: RoomOptions): Room {
         }
         refresh()
       })
+      if (stopped()) return
       ticker = clock.setInterval(() => void serial.run(tick), timing.pingMs)
     },
 

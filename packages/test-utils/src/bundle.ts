@@ -14,6 +14,12 @@ export interface BundleOptions {
   resolveDir: string
   /** `iife` (default) for a classic `<script>`, `esm` for `<script type="module">`. */
   format?: 'iife' | 'esm'
+  /**
+   * How JSX in `.tsx`/`.jsx` files (and in `contents`, then loaded as TSX) compiles: `automatic`
+   * (react/jsx-runtime), `transform` (React.createElement) or `preserve`. Default: esbuild's own
+   * (the nearest tsconfig's `jsx`, else `transform`).
+   */
+  jsx?: 'automatic' | 'transform' | 'preserve'
 }
 
 /**
@@ -61,9 +67,10 @@ const cache = new Map<string, Promise<string>>()
 export function bundleForBrowser(options: BundleOptions): Promise<string> {
   const { entry, contents, resolveDir } = options
   const format = options.format ?? 'iife'
+  const jsx = options.jsx
   if ((entry === undefined) === (contents === undefined))
     return Promise.reject(new Error('bundleForBrowser: give exactly one of `entry` or `contents`'))
-  const key = JSON.stringify([entry ?? null, contents ?? null, resolveDir, format])
+  const key = JSON.stringify([entry ?? null, contents ?? null, resolveDir, format, jsx ?? null])
   const hit = cache.get(key)
   if (hit) return hit
   const pending = build({
@@ -73,8 +80,8 @@ export function bundleForBrowser(options: BundleOptions): Promise<string> {
           stdin: {
             contents: contents ?? '',
             resolveDir,
-            loader: 'ts' as const,
-            sourcefile: 'browser-entry.ts',
+            loader: jsx === undefined ? ('ts' as const) : ('tsx' as const),
+            sourcefile: jsx === undefined ? 'browser-entry.ts' : 'browser-entry.tsx',
           },
         }),
     absWorkingDir: resolveDir,
@@ -84,6 +91,7 @@ export function bundleForBrowser(options: BundleOptions): Promise<string> {
     platform: 'browser',
     target: 'es2022',
     conditions: BROWSER_CONDITIONS,
+    ...(jsx !== undefined ? { jsx } : {}),
     define: { global: 'globalThis' },
     inject: [SHIMS],
     alias: { events: EVENTS_PATH },
