@@ -18,6 +18,11 @@ export interface PeerLinkEvents {
   open: Record<string, never>
   /** One binary message from the channel (a text message arrives as a string and is malformed). */
   data: { data: Uint8Array | string }
+  /**
+   * Optional: the channel's `bufferedamountlow` fired (a sender paused on backpressure may resume
+   * now instead of at its next poll). Implementations that never fire it are polled (M24).
+   */
+  drain: Record<string, never>
   /** The link is gone (local destroy, remote close or failure). Fires once. */
   close: Record<string, never>
   /** A failure (`close` follows), or a media problem the link survives (e.g. a failed `replaceTrack`). */

@@ -35,6 +35,7 @@ export class SendQueue {
   #timer: TimerHandle | null = null
   #nextId = 1
   #paused = false
+  #offDrain: (() => void) | null = null
   bytesSent = 0
   messagesSent = 0
 
@@ -68,11 +69,21 @@ export class SendQueue {
   /** Start writing to an open link. */
   attach(link: PeerLink): void {
     this.#link = link
+    this.#offDrain?.()
+    // Resume at once when the channel says it drained; the poll stays as the fallback (M24).
+    this.#offDrain = link.on('drain', () => {
+      if (!this.#paused || this.#link !== link) return
+      this.#cancelPoll()
+      this.#paused = false
+      this.pump()
+    })
     this.pump()
   }
 
   /** The link went away: a half-sent message starts over on the next link. */
   detach(): void {
+    this.#offDrain?.()
+    this.#offDrain = null
     this.#link = null
     this.#cancelPoll()
     this.#queue[0]?.restart()

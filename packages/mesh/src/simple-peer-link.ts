@@ -109,13 +109,31 @@ export function createSimplePeerLink(
   peer.on('connect', () => {
     if (closed) return
     connected = true
+    takeChannel()
     events.emit('open', {})
   })
-  peer.on('data', (data: unknown) => {
+  const deliver = (data: unknown): void => {
     if (closed) return
     if (typeof data === 'string') events.emit('data', { data })
     else if (data instanceof Uint8Array) events.emit('data', { data })
-  })
+    else if (data instanceof ArrayBuffer) events.emit('data', { data: new Uint8Array(data) })
+  }
+  peer.on('data', deliver)
+
+  /**
+   * The data path goes straight to the RTCDataChannel: simple-peer's receive path pushes every
+   * message through a readable stream (≈ 30 µs a message here), and its `bufferedamountlow`
+   * serves only its own `write()`. Signaling, ICE and the connection stay simple-peer's.
+   */
+  function takeChannel(): void {
+    const channel = (peer as unknown as { _channel?: RTCDataChannel | null })._channel
+    if (!channel || typeof channel.addEventListener !== 'function') return
+    channel.binaryType = 'arraybuffer'
+    channel.onmessage = (event: MessageEvent) => deliver(event.data)
+    channel.addEventListener('bufferedamountlow', () => {
+      if (!closed) events.emit('drain', {})
+    })
+  }
   peer.on('error', (err: Error & { code?: string }) => {
     if (closed) return
     events.emit('error', {
