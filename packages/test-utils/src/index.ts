@@ -32,3 +32,4 @@ export { BROWSER_CONDITIONS, bundleForBrowser, socketIoClientScript } from './bu
 export type { BundleOptions } from './bundle.js'
 export { contentTypeOf, serveStatic } from './static-server.js'
 export type { StaticFile, StaticServer } from './static-server.js'
+export { pollUntil } from './poll.js'

@@ -8,6 +8,7 @@ import {
   serveStatic,
   type ChromiumHandle,
   type StaticServer,
+  pollUntil,
 } from '@kibitz/test-utils'
 import { expect } from 'vitest'
 import type { Inbound, KibCallPage } from './browser-call-page.js'
@@ -114,20 +115,12 @@ export function kib<K extends keyof KibCallPage>(
 }
 
 /** Poll `fn` until `ok` holds of its result; the last result explains a timeout. */
-export async function until<T>(
+export const until = <T>(
   fn: () => Promise<T>,
   ok: (v: T) => boolean,
   what: string,
   ms = MEDIA_MS,
-): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (ok(v)) return v
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}: ${JSON.stringify(v)}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+): Promise<T> => pollUntil(fn, ok, what, ms)
 
 /** Every member lists exactly `all` (by id), each other one with an open data link. */
 export async function roster(all: readonly Member[]): Promise<void> {

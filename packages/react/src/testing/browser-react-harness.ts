@@ -6,6 +6,7 @@ import {
   serveStatic,
   type ChromiumHandle,
   type StaticServer,
+  pollUntil,
 } from '@kibitz/test-utils'
 import type { KibReactPage } from './browser-react-page.js'
 
@@ -170,20 +171,12 @@ export function markVideos(page: Page): Promise<void> {
 }
 
 /** Poll `fn` until `ok` holds of its result; the last result explains a timeout. */
-export async function until<T>(
+export const until = <T>(
   fn: () => Promise<T>,
   ok: (v: T) => boolean,
   what: string,
   ms = DOM_MS,
-): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (ok(v)) return v
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}: ${JSON.stringify(v)}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+): Promise<T> => pollUntil(fn, ok, what, ms)
 
 /** The tile of `name` in `v`. */
 export function tile(v: AppView, name: string): TileView | undefined {
