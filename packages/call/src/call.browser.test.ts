@@ -130,6 +130,8 @@ describe.skipIf(!chromiumPath)('the call controller in real Chromium', () => {
           () => kib(m, 'spoke'),
           (ids) => ids.includes(c.id),
           `${m.name} sees Cy speaking`,
+          // Beeps are short and the meter samples every 100 ms: allow a loaded machine its time.
+          30_000,
         )
       }
       expect(await kib(a, 'spoke')).not.toContain(b.id)

@@ -105,7 +105,7 @@ export function createCall(options: CallOptions): Call {
     (lane, track) => publish(lane, track),
     () => {
       session?.room.setMedia({ cam: media.camOn, mic: media.micOn })
-      detector?.watch(selfId() ?? '', media.track('audio'))
+      meterSelf()
       refresh()
     },
   )
@@ -118,6 +118,15 @@ export function createCall(options: CallOptions): Call {
     now: () => clock.now(),
     dropped: (from, err) => events.emit('error', { peer: from, error: err }),
   })
+
+  /** Our own mic is metered under our socket id (which we learn after capture may start). */
+  let meteredSelf: string | null = null
+  function meterSelf(): void {
+    const self = selfId()
+    if (meteredSelf !== null && meteredSelf !== self) detector?.watch(meteredSelf, null)
+    meteredSelf = self
+    if (self !== null) detector?.watch(self, media.track('audio'))
+  }
 
   function selfId(): string | null {
     return session?.room.getSnapshot().self ?? null
@@ -184,6 +193,8 @@ export function createCall(options: CallOptions): Call {
     s.mesh?.setPeers(others)
     schemas.retain(new Set(others))
     remote.retain(new Set(others))
+    detector?.retain(new Set([...others, ...(rs.self ? [rs.self] : [])]))
+    meterSelf()
     applyGates()
     scheduleExpiry()
     refresh()
@@ -404,6 +415,8 @@ export function createCall(options: CallOptions): Call {
     await s.mesh?.close()
     await s.room.leave().catch(() => undefined)
     remote.retain(new Set())
+    detector?.retain(new Set())
+    meteredSelf = null
     refresh()
   }
 

@@ -6,6 +6,8 @@
 export interface SpeakingDetector {
   /** Meter this participant's mic track; null stops metering them. */
   watch(id: string, track: MediaStreamTrack | null): void
+  /** Stop metering everyone not in `ids` (participants who left). */
+  retain(ids: ReadonlySet<string>): void
   /** Ids speaking now. */
   speaking(): ReadonlySet<string>
   stop(): void
@@ -106,6 +108,9 @@ export function createSpeakingDetector(
       } catch {
         // A track the audio graph refuses (e.g. ended) just is not metered.
       }
+    },
+    retain(ids) {
+      for (const id of [...meters.keys()]) if (!ids.has(id)) unwatch(id)
     },
     speaking: () => current,
     stop() {
