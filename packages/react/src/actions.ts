@@ -1,4 +1,4 @@
-import type { Call, ChatLine, Grant, MessageListener } from '@kibitz/call'
+import type { Call } from '@kibitz/call'
 import type { CallError } from './status.js'
 
 /**
@@ -7,30 +7,31 @@ import type { CallError } from './status.js'
  * were invalid) they behave like a controller that cannot join: promises reject with the creation
  * error, boolean moderation returns false, sends return false, `sendChat` throws it.
  */
-export interface CallActions {
-  join(options?: { mic?: boolean; cam?: boolean }): Promise<void>
-  leave(): Promise<void>
-  toggleMic(): Promise<boolean>
-  toggleCam(): Promise<boolean>
-  shareScreen(): Promise<void>
-  shareTrack(track: MediaStreamTrack): void
-  stopShare(): void
-  setName(name: string): void
-  setAvatar(avatar: string): void
-  setMeta(meta: Record<string, unknown>): void
-  broadcast(data: unknown): boolean
-  sendTo(id: string, data: unknown): boolean
-  onMessage(cb: MessageListener): () => void
-  sendChat(text: string, to?: string): ChatLine
-  knock(name: string, avatar?: string): void
-  setLobby(on: boolean): boolean
-  admit(id: string): boolean
-  deny(id: string): boolean
-  remove(id: string): boolean
-  setLocked(on: boolean): boolean
-  resetRoom(): boolean
-  setCapabilityGrant(id: string, grant: Grant | null): boolean
-}
+export type CallActions = Pick<
+  Call,
+  | 'join'
+  | 'leave'
+  | 'toggleMic'
+  | 'toggleCam'
+  | 'shareScreen'
+  | 'shareTrack'
+  | 'stopShare'
+  | 'setName'
+  | 'setAvatar'
+  | 'setMeta'
+  | 'broadcast'
+  | 'sendTo'
+  | 'onMessage'
+  | 'sendChat'
+  | 'knock'
+  | 'setLobby'
+  | 'admit'
+  | 'deny'
+  | 'remove'
+  | 'setLocked'
+  | 'resetRoom'
+  | 'setCapabilityGrant'
+>
 
 /** Bind every action to `call` (method calls, so class-based `Call` implementations work too). */
 export function bindActions(call: Call): CallActions {
