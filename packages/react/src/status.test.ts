@@ -3,19 +3,11 @@ import { createCall } from '@kibitz/call'
 import { describe, expect, it } from 'vitest'
 import { callStatus } from './status.js'
 
-const base: CallState = {
-  status: 'idle',
-  inCall: false,
-  micOn: false,
-  camOn: false,
-  sharing: false,
-  self: null,
-  isHost: false,
-  lobbyOn: false,
-  locked: false,
-  lobbyStatus: null,
-  error: null,
-}
+// The state a fresh controller reports (it dials nothing until join).
+const base: CallState = createCall({
+  room: 'status-test',
+  signalHost: 'http://127.0.0.1:9',
+}).getState()
 const state = (patch: Partial<CallState>): CallState => ({ ...base, ...patch })
 
 /** A real typed error, made the way the app meets one (createCall's ROOM_INVALID). */

@@ -4,11 +4,9 @@ import type { HostTier } from '@kibitz/presence'
 import { createRoomId } from '@kibitz/protocol'
 import {
   bundleForBrowser,
-  launchChromium,
-  serveStatic,
-  type ChromiumHandle,
-  type StaticServer,
   pollUntil,
+  servePageInChromium,
+  type ChromiumHandle,
 } from '@kibitz/test-utils'
 import { expect } from 'vitest'
 import type { Inbound, KibCallPage } from './browser-call-page.js'
@@ -54,30 +52,28 @@ export async function startCallHarness(host: HostTier): Promise<CallHarness> {
       resolveDir: fileURLToPath(new URL('.', import.meta.url)),
     }),
   ])
-  let server: StaticServer | null = null
-  let chromium: ChromiumHandle | null = null
-  const stop = async () => {
-    await chromium?.stop()
-    await server?.close()
-    await broker.close()
-  }
   try {
     expect(js).not.toMatch(/require\(["']node:/)
     // Presence bundles its own socket.io-client: the page needs no global `io` script.
     expect(js).toMatch(/engine\.io/)
-    server = await serveStatic({
-      '/index.html': '<!doctype html><body><script src="/page.js"></script></body>',
-      '/page.js': js,
-    })
-    // The silent AudioContext placeholder and the <audio> sinks run without a click here.
-    chromium = await launchChromium({ extraArgs: ['--autoplay-policy=no-user-gesture-required'] })
   } catch (error) {
-    await stop()
+    await broker.close()
     throw error
   }
+  // The silent AudioContext placeholder and the <audio> sinks run without a click here.
+  const served = await servePageInChromium(js, {
+    extraArgs: ['--autoplay-policy=no-user-gesture-required'],
+  }).catch(async (error: unknown) => {
+    await broker.close()
+    throw error
+  })
+  const stop = async () => {
+    await served.stop()
+    await broker.close()
+  }
   const room = createRoomId()
-  const url = server.url
-  const browser = chromium
+  const url = served.url
+  const browser = served.chromium
   return {
     broker,
     stop,

@@ -2,11 +2,9 @@ import { fileURLToPath } from 'node:url'
 import { startBroker, type Broker } from '@kibitz/broker'
 import {
   bundleForBrowser,
-  launchChromium,
-  serveStatic,
-  type ChromiumHandle,
-  type StaticServer,
   pollUntil,
+  servePageInChromium,
+  type ChromiumHandle,
 } from '@kibitz/test-utils'
 import type { KibReactPage } from './browser-react-page.js'
 
@@ -70,26 +68,19 @@ export async function startReactHarness(): Promise<ReactHarness> {
       jsx: 'automatic',
     }),
   ])
-  let server: StaticServer | null = null
-  let chromium: ChromiumHandle | null = null
+  // Remote tiles play sound through their <video>: allow it without a click.
+  const served = await servePageInChromium(js, {
+    extraArgs: ['--autoplay-policy=no-user-gesture-required'],
+  }).catch(async (error: unknown) => {
+    await broker.close()
+    throw error
+  })
   const stop = async () => {
-    await chromium?.stop()
-    await server?.close()
+    await served.stop()
     await broker.close()
   }
-  try {
-    server = await serveStatic({
-      '/index.html': '<!doctype html><body><script src="/page.js"></script></body>',
-      '/page.js': js,
-    })
-    // Remote tiles play sound through their <video>: allow it without a click.
-    chromium = await launchChromium({ extraArgs: ['--autoplay-policy=no-user-gesture-required'] })
-  } catch (error) {
-    await stop()
-    throw error
-  }
-  const url = server.url
-  const browser = chromium
+  const url = served.url
+  const browser = served.chromium
   return {
     broker,
     stop,
