@@ -1,5 +1,6 @@
 // The only barrel of @kibitz/mesh: named exports only (STYLE.md), `export type` for types.
-// The node-datachannel adapter lives at `@kibitz/mesh/node`, roam placeholders at `@kibitz/mesh/roam`.
+// The node-datachannel adapter lives at `@kibitz/mesh/node`, roam placeholders at `@kibitz/mesh/roam`,
+// the simple-peer link at `@kibitz/mesh/simple-peer` (never imported from here: bundle size, M39).
 
 export { createMesh } from './mesh.js'
 export type { Mesh, MeshOptions } from './mesh-options.js'
@@ -30,12 +31,9 @@ export type {
   PeerLinkOptions,
   WebRtcImplementation,
 } from './peer-link.js'
-export {
-  createSimplePeerLink,
-  simplePeerLinkFactory,
-  DATA_CHANNEL_LABEL,
-} from './simple-peer-link.js'
-export type { SimplePeerLinkOptions } from './simple-peer-link.js'
+export { DATA_CHANNEL_LABEL } from './peer-link.js'
+export { createRtcPeerLink, rtcPeerLinkFactory } from './rtc-peer-link.js'
+export type { RtcPeerLinkOptions } from './rtc-peer-link.js'
 export {
   candidateAddress,
   candidateType,

@@ -115,7 +115,7 @@ export function attachLinkMedia(
     await Promise.all(swaps)
   }
 
-  // Runs inside whatever calls setRemoteDescription (simple-peer creates its answer after it).
+  // Runs inside whatever calls setRemoteDescription (the link creates its answer after it).
   const setRemote = pc.setRemoteDescription.bind(pc)
   pc.setRemoteDescription = async (description: unknown) => {
     await setRemote(description)
@@ -201,4 +201,26 @@ export function remoteDirections(sdp: string): Map<string, boolean> {
   }
   flush()
   return out
+}
+
+/**
+ * `attachLinkMedia` for a link: on an implementation without media (node-datachannel) the link
+ * stays data-only and reports `NOT_CONFIGURED` through `hooks.error` asynchronously, once its
+ * caller has had a chance to subscribe (M33). `hooks` must drop calls once the link is closed.
+ */
+export function setUpLinkMedia(
+  pc: MediaPeerConnection,
+  initiator: boolean,
+  tracks: LaneTracks,
+  hooks: LinkMediaHooks,
+): AttachedLinkMedia | undefined {
+  try {
+    return attachLinkMedia(pc, initiator, tracks, hooks)
+  } catch (cause) {
+    const error = new KibitzError(ErrorCode.NOT_CONFIGURED, 'no media lanes on this link', {
+      cause,
+    })
+    queueMicrotask(() => hooks.error(error))
+    return undefined
+  }
 }

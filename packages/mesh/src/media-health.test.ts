@@ -1,14 +1,8 @@
 import { MEDIA_LANES } from '@kibitz/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createMesh, type Mesh, type MeshOptions } from './mesh.js'
-import {
-  loopbackOnly,
-  nodeWrtc,
-  nodeWrtcCleanup,
-  NODE_ICE_COMPLETE_TIMEOUT_MS,
-} from './node-wrtc.js'
+import { loopbackOnly, nodeWrtc, nodeWrtcCleanup } from './node-wrtc.js'
 import type { MeshValue } from './payload.js'
-import { simplePeerLinkFactory } from './simple-peer-link.js'
 import { createSignalHub, type SignalHub } from './testing/hub.js'
 import { closeMediaNodes, connected, lanesLive, spawnMediaNode } from './testing/media-mesh.js'
 import { watchVideo } from './testing/roam.js'
@@ -78,11 +72,8 @@ describe('media peers and data-only peers (roam ↔ node-datachannel)', () => {
     const mesh = createMesh({
       self: id,
       signaling: hub.endpoint(id),
-      createLink: simplePeerLinkFactory({
-        wrtc: nodeWrtc({ bindAddress: '127.0.0.1' }),
-        candidateFilter: loopbackOnly,
-        iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS,
-      }),
+      wrtc: nodeWrtc({ bindAddress: '127.0.0.1' }),
+      candidateFilter: loopbackOnly,
       byeFlushMs: 50,
       ...options,
     })
@@ -116,12 +107,12 @@ describe('media peers and data-only peers (roam ↔ node-datachannel)', () => {
     cat.mesh.sendTo('bob', 'from cat')
     await waitFor(() => ann.got.length === 1 && cat.got.length === 1, 5_000, 'bob → data peers')
     await waitFor(() => bobGot.length === 2, 5_000, 'data peers → bob')
-    // Never judged stalled. (A link may still be rebuilt for another reason: node-datachannel now
-    // and then refuses roam's answer, "Got a remote candidate without ICE transport", and the
+    // Never judged stalled. (A link may still be rebuilt for another reason: libdatachannel now
+    // and then fails a DTLS handshake that raced its remote description, the link closes and the
     // recovery ladder redials; that is not what this test is about.)
     const everyError = [...bob.errors.map((e) => e.error.message), ...ann.errors, ...cat.errors]
     expect(everyError.filter((e) => /media/.test(e))).toEqual([])
-    expect(bob.links.length).toBeLessThanOrEqual(2 + everyError.length)
+    expect(bob.links.length).toBeLessThanOrEqual(4) // at most one rebuild per pair
     expect(bob.tracks).toEqual([]) // data-only peers send no media
     expect(Object.values(bob.mesh.remoteTracks('cat')!)).toEqual([null, null, null, null])
     for (const peer of ['ann', 'cat']) {

@@ -6,16 +6,19 @@ import type { MeshData, MeshValue } from './payload.js'
 import { hasTurnServer } from './ice.js'
 import type { PeerLinkFactory, WebRtcImplementation } from './peer-link.js'
 import type { PeerStats } from './peer-state.js'
+import { rtcPeerLinkFactory } from './rtc-peer-link.js'
 import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from './reassembly.js'
 import { DEFAULT_BACKPRESSURE, type BackpressureOptions } from './sender.js'
 import type { MeshSignaling } from './signaling.js'
-import { simplePeerLinkFactory } from './simple-peer-link.js'
 
 export interface MeshOptions {
   /** Our own participant id (as the signaling carrier names us). */
   self: string
   signaling: MeshSignaling
-  /** The WebRTC implementation for the default simple-peer links. */
+  /**
+   * The WebRTC implementation of the default links (`rtcPeerLinkFactory`: one
+   * `RTCPeerConnection` and its data channel, M39), and of `remoteStream`'s `MediaStream`.
+   */
   wrtc?: WebRtcImplementation
   /** Build links yourself (overrides `wrtc`). */
   createLink?: PeerLinkFactory
@@ -46,7 +49,11 @@ export interface MeshOptions {
   statsIntervalMs?: number
   /** Keep only the ICE candidates this accepts (e.g. `loopbackOnly`); default keeps all. */
   candidateFilter?: CandidateFilter
-  /** simple-peer's end-of-candidates fallback (ms). */
+  /**
+   * @deprecated Ignored: it was simple-peer's end-of-candidates fallback (ms), and the default
+   * link no longer uses simple-peer. Pass it to `simplePeerLinkFactory` from
+   * `@kibitz/mesh/simple-peer` instead.
+   */
   iceCompleteTimeoutMs?: number
   clock?: Clock
   /** A link not open after this long is rebuilt (M14). Default 15 s. */
@@ -120,12 +127,9 @@ export function resolveMeshOptions(options: MeshOptions) {
   const createLink =
     options.createLink ??
     (options.wrtc
-      ? simplePeerLinkFactory({
+      ? rtcPeerLinkFactory({
           wrtc: options.wrtc,
           ...(options.candidateFilter ? { candidateFilter: options.candidateFilter } : {}),
-          ...(options.iceCompleteTimeoutMs !== undefined
-            ? { iceCompleteTimeoutMs: options.iceCompleteTimeoutMs }
-            : {}),
         })
       : null)
   if (!createLink) throw new KibitzError(ErrorCode.NOT_CONFIGURED, 'createMesh needs wrtc')

@@ -4,12 +4,7 @@ import { deriveRoomKeys, type RoomKeys } from '@kibitz/protocol'
 import { connectClient, type BrokerTestClient } from '@kibitz/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMesh, type Mesh } from './mesh.js'
-import {
-  loopbackOnly,
-  nodeWrtc,
-  nodeWrtcCleanup,
-  NODE_ICE_COMPLETE_TIMEOUT_MS,
-} from './node-wrtc.js'
+import { loopbackOnly, nodeWrtc, nodeWrtcCleanup } from './node-wrtc.js'
 import type { MeshValue } from './payload.js'
 import { sealedBrokerSignaling } from './testing/sealed-broker-signaling.js'
 import { waitFor } from './testing/wait.js'
@@ -44,7 +39,6 @@ beforeAll(async () => {
       wrtc,
       iceServers: [],
       candidateFilter: loopbackOnly,
-      iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS,
     })
     const inbox: { data: MeshValue; from: string }[] = []
     mesh.onMessage((data, from) => inbox.push({ data, from }))

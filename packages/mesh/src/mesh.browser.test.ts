@@ -17,12 +17,7 @@ import {
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMesh, type Mesh } from './mesh.js'
-import {
-  loopbackOnly,
-  nodeWrtc,
-  nodeWrtcCleanup,
-  NODE_ICE_COMPLETE_TIMEOUT_MS,
-} from './node-wrtc.js'
+import { loopbackOnly, nodeWrtc, nodeWrtcCleanup } from './node-wrtc.js'
 import type { MeshValue } from './payload.js'
 import { sealedBrokerSignaling } from './testing/sealed-broker-signaling.js'
 import type { ReceivedMessage } from './testing/browser-mesh-page.js'
@@ -329,7 +324,6 @@ describe.skipIf(!chromiumPath)('mesh in real Chromium over the real broker', () 
         wrtc: nodeWrtc({ bindAddress: '127.0.0.1' }),
         iceServers: [],
         candidateFilter: loopbackOnly,
-        iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS,
       })
       mesh = node
       const got: { data: MeshValue; from: string }[] = []

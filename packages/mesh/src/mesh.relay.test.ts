@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { candidateAddress } from './candidates.js'
 import { fetchIceServers } from './ice.js'
 import { createMesh, type Mesh, type MeshOptions } from './mesh.js'
-import { nodeWrtc, nodeWrtcCleanup, NODE_ICE_COMPLETE_TIMEOUT_MS } from './node-wrtc.js'
+import { nodeWrtc, nodeWrtcCleanup } from './node-wrtc.js'
 import type { MeshValue } from './payload.js'
 import { createSignalHub, type SignalHub } from './testing/hub.js'
 import { waitFor } from './testing/wait.js'
@@ -76,7 +76,6 @@ describe.skipIf(!turnserver)('relay-only through a real coturn', () => {
         // The trap: distinct loopback addresses, or libjuice pairs host↔host behind TURN's back.
         wrtc: nodeWrtc({ bindAddress: i === 0 ? '127.0.0.2' : '127.0.0.3' }),
         candidateFilter: loopback8,
-        iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS,
         byeFlushMs: 100,
         ...base,
         ...overrides[i],

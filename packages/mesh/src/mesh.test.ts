@@ -4,15 +4,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { candidateAddress } from './candidates.js'
 import { FrameType } from './framing.js'
 import { createMesh, type Mesh } from './mesh.js'
-import {
-  loopbackOnly,
-  nodeWrtc,
-  nodeWrtcCleanup,
-  NODE_ICE_COMPLETE_TIMEOUT_MS,
-} from './node-wrtc.js'
+import { loopbackOnly, nodeWrtc, nodeWrtcCleanup } from './node-wrtc.js'
 import type { MeshValue } from './payload.js'
 import type { PeerLink } from './peer-link.js'
-import { simplePeerLinkFactory } from './simple-peer-link.js'
+import { rtcPeerLinkFactory } from './rtc-peer-link.js'
 import { createSignalHub, type SignalHub } from './testing/hub.js'
 import { waitFor } from './testing/wait.js'
 
@@ -35,11 +30,7 @@ interface Node {
 
 function spawn(hub: SignalHub, id: string): Node {
   const links: PeerLink[] = []
-  const factory = simplePeerLinkFactory({
-    wrtc,
-    candidateFilter: loopbackOnly,
-    iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS,
-  })
+  const factory = rtcPeerLinkFactory({ wrtc, candidateFilter: loopbackOnly })
   const mesh = createMesh({
     self: id,
     signaling: hub.endpoint(id),

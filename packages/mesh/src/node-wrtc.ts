@@ -20,7 +20,11 @@ export interface NodeWrtcOptions {
   bindAddress?: string
 }
 
-/** simple-peer's default would be 5 s: node-datachannel never signals end-of-candidates. */
+/**
+ * For simple-peer links only (`simplePeerLinkFactory` from `@kibitz/mesh/simple-peer`): its
+ * end-of-candidates fallback would be 5 s, and node-datachannel never signals end-of-candidates.
+ * The default link needs no such timer.
+ */
 export const NODE_ICE_COMPLETE_TIMEOUT_MS = 250
 
 /**
@@ -56,10 +60,11 @@ function normaliseStats(report: unknown): unknown {
 }
 
 /**
- * node-datachannel's polyfill, adapted for simple-peer: `createOffer`/`createAnswer` return plain
- * `{type, sdp}` objects (the polyfill's descriptions have a read-only `sdp`, which simple-peer
- * writes), `bindAddress` is merged into every configuration, TURN credentials are
- * percent-encoded, and `getStats` reports RTT in seconds like every other implementation.
+ * node-datachannel's polyfill, adapted: `createOffer`/`createAnswer` return plain `{type, sdp}`
+ * objects (the polyfill's descriptions have a read-only `sdp`, which simple-peer writes),
+ * `bindAddress` is merged into every configuration, TURN credentials are percent-encoded, and
+ * `getStats` reports RTT in seconds like every other implementation. Works with the default link
+ * and with `@kibitz/mesh/simple-peer`.
  */
 export function nodeWrtc(options: NodeWrtcOptions = {}): WebRtcImplementation {
   const { bindAddress } = options

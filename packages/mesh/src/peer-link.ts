@@ -3,9 +3,14 @@ import type { IceCandidate, KibitzError, MediaLane, SessionDescription } from '@
 /**
  * One WebRTC connection to one remote peer, reduced to what the mesh needs (M3). The mesh owns
  * pairing, generations and framing; a `PeerLink` only moves signals and opaque binary frames.
- * Implementations: `createSimplePeerLink` (simple-peer over an injected WebRTC implementation);
+ * Implementations: `createRtcPeerLink` (the default: straight on the injected `RTCPeerConnection`)
+ * and `createSimplePeerLink` (simple-peer, at `@kibitz/mesh/simple-peer`, for comparison);
  * tests may supply their own.
  */
+
+/** The data channel label every Kibitz link uses (both implementations). */
+export const DATA_CHANNEL_LABEL = 'kibitz'
+
 export type LinkSignal =
   | { kind: 'sdp'; description: SessionDescription }
   /** `candidate: null` is end-of-candidates. */

@@ -1,17 +1,25 @@
 import { Emitter, ErrorCode, KibitzError } from '@kibitz/protocol'
 import SimplePeer from 'simple-peer'
 import { filterSdpCandidates, type CandidateFilter } from './candidates.js'
-import { attachLinkMedia, type AttachedLinkMedia, type MediaPeerConnection } from './link-media.js'
+import { setUpLinkMedia, type MediaPeerConnection } from './link-media.js'
 import { readLinkStats } from './link-stats.js'
-import type {
-  LinkSignal,
-  LinkStats,
-  PeerLink,
-  PeerLinkEvents,
-  PeerLinkFactory,
-  PeerLinkOptions,
-  WebRtcImplementation,
+import {
+  DATA_CHANNEL_LABEL,
+  type LinkSignal,
+  type LinkStats,
+  type PeerLink,
+  type PeerLinkEvents,
+  type PeerLinkFactory,
+  type PeerLinkOptions,
+  type WebRtcImplementation,
 } from './peer-link.js'
+
+/**
+ * `@kibitz/mesh/simple-peer`: the mesh's first link, over simple-peer 9. No longer the default
+ * (M39: simple-peer pulls readable-stream, buffer and Node shims into browser bundles, and its
+ * stream layer costs latency); kept for benchmarks and tests that compare against it. Pass
+ * `createLink: simplePeerLinkFactory({ wrtc })` to `createMesh` to use it.
+ */
 
 export interface SimplePeerLinkOptions {
   /** The WebRTC implementation (browser globals, `nodeWrtc()`, `@roamhq/wrtc`). */
@@ -24,9 +32,6 @@ export interface SimplePeerLinkOptions {
    */
   iceCompleteTimeoutMs?: number
 }
-
-/** The data channel label every Kibitz link uses. */
-export const DATA_CHANNEL_LABEL = 'kibitz'
 
 type SimplePeerSignal = {
   type?: string
@@ -65,34 +70,18 @@ export function createSimplePeerLink(
     peer as unknown as { _pc?: MediaPeerConnection & { getStats?: () => Promise<unknown> } }
   )._pc
 
-  /** Media lanes (M33) on simple-peer's connection, before its first offer or answer. */
-  function setUpMedia(
-    conn: MediaPeerConnection,
-    initiator: boolean,
-    tracks: NonNullable<PeerLinkOptions['media']>['tracks'],
-  ): AttachedLinkMedia | undefined {
-    try {
-      return attachLinkMedia(conn, initiator, tracks, {
-        track: (lane, track) => {
-          if (!closed) events.emit('track', { lane, track })
-        },
-        error: (error) => {
-          if (!closed) events.emit('error', { error })
-        },
-      })
-    } catch (cause) {
-      // No media on this implementation (node-datachannel): the link stays data-only (M33).
-      const error = new KibitzError(ErrorCode.NOT_CONFIGURED, 'no media lanes on this link', {
-        cause,
-      })
-      queueMicrotask(() => {
-        if (!closed) events.emit('error', { error })
-      })
-      return undefined
-    }
-  }
-
-  const media = link.media && pc ? setUpMedia(pc, link.initiator, link.media.tracks) : undefined
+  // Media lanes (M33) on simple-peer's connection, before its first offer or answer.
+  const media =
+    link.media && pc
+      ? setUpLinkMedia(pc, link.initiator, link.media.tracks, {
+          track: (lane, track) => {
+            if (!closed) events.emit('track', { lane, track })
+          },
+          error: (error) => {
+            if (!closed) events.emit('error', { error })
+          },
+        })
+      : undefined
 
   peer.on('signal', (data: SimplePeerSignal) => {
     if (closed) return

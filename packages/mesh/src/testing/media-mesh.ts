@@ -3,7 +3,7 @@ import { loopbackOnly } from '../candidates.js'
 import { createMesh, type Mesh, type MeshOptions } from '../mesh.js'
 import type { PeerLink } from '../peer-link.js'
 import { roamPlaceholders, type Placeholders } from '../roam-media.js'
-import { simplePeerLinkFactory } from '../simple-peer-link.js'
+import { rtcPeerLinkFactory } from '../rtc-peer-link.js'
 import type { SignalHub } from './hub.js'
 import { roam, roamNonstandard } from './roam.js'
 import { waitFor } from './wait.js'
@@ -34,7 +34,7 @@ export function spawnMediaNode(
   const { placeholder, ...meshOptions } = options
   const placeholders = roamPlaceholders(roamNonstandard, { frameIntervalMs: 100 })
   const links: PeerLink[] = []
-  const factory = simplePeerLinkFactory({ wrtc: roam, candidateFilter: loopbackOnly })
+  const factory = rtcPeerLinkFactory({ wrtc: roam, candidateFilter: loopbackOnly })
   const mesh = createMesh({
     self: id,
     signaling: hub.endpoint(id),

@@ -1,0 +1,329 @@
+import { ErrorCode, type KibitzError } from '@kibitz/protocol'
+import { afterAll, describe, expect, it } from 'vitest'
+import { candidateAddress } from './candidates.js'
+import { nodeWrtc, nodeWrtcCleanup } from './node-wrtc.js'
+import {
+  DATA_CHANNEL_LABEL,
+  type LinkSignal,
+  type PeerLink,
+  type PeerLinkOptions,
+  type WebRtcImplementation,
+} from './peer-link.js'
+import {
+  createRtcPeerLink,
+  DRAIN_THRESHOLD_BYTES,
+  type RtcPeerLinkOptions,
+} from './rtc-peer-link.js'
+import { waitFor } from './testing/wait.js'
+
+// The direct link (M39) on real WebRTC (node-datachannel, 127.0.0.1): two links back to back,
+// signals JSON-copied and forwarded with delays we choose.
+const CONNECT_MS = 10_000
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const everyLink: PeerLink[] = []
+
+afterAll(async () => {
+  for (const link of everyLink) link.destroy()
+  await sleep(50)
+  nodeWrtcCleanup()
+})
+
+/**
+ * node-datachannel with every connection and remote input recorded; with `extraChannel`, every
+ * connection first opens a data channel of that label behind the link's back.
+ */
+function spyWrtc(extraChannel?: string) {
+  const base = nodeWrtc({ bindAddress: '127.0.0.1' })
+  const Base = base.RTCPeerConnection as typeof RTCPeerConnection
+  const pcs: RTCPeerConnection[] = []
+  const extras: RTCDataChannel[] = []
+  const remoteSdp: string[] = []
+  const remoteCandidates: string[] = []
+  class Spy extends Base {
+    constructor(config?: RTCConfiguration) {
+      super(config)
+      pcs.push(this)
+      if (extraChannel) extras.push(this.createDataChannel(extraChannel))
+    }
+    override setRemoteDescription(d: RTCSessionDescriptionInit): Promise<void> {
+      remoteSdp.push(d.sdp ?? '')
+      return super.setRemoteDescription(d)
+    }
+    override addIceCandidate(c?: RTCIceCandidateInit | null): Promise<void> {
+      remoteCandidates.push(c?.candidate ?? '')
+      return super.addIceCandidate(c ?? undefined)
+    }
+  }
+  const wrtc: WebRtcImplementation = { ...base, RTCPeerConnection: Spy }
+  return { wrtc, pcs, extras, remoteSdp, remoteCandidates }
+}
+
+/** Everything one link did, in order. */
+interface Side {
+  link: PeerLink
+  /** Event names in order (`signal:sdp`, `signal:ice`, `open`, `data`, `drain`, `error`, `close`). */
+  log: string[]
+  data: (Uint8Array | string)[]
+  errors: KibitzError[]
+  /** Signals it emitted. */
+  sent: LinkSignal[]
+  /** Signals fed to it, in arrival order. */
+  received: LinkSignal[]
+}
+
+function side(
+  initiator: boolean,
+  options: RtcPeerLinkOptions,
+  extra: Partial<PeerLinkOptions> = {},
+): Side {
+  const link = createRtcPeerLink(
+    { initiator, iceServers: [], iceTransportPolicy: 'all', ...extra },
+    options,
+  )
+  everyLink.push(link)
+  const s: Side = { link, log: [], data: [], errors: [], sent: [], received: [] }
+  link.on('signal', ({ signal }) => {
+    s.log.push(`signal:${signal.kind}`)
+    s.sent.push(signal)
+  })
+  link.on('open', () => s.log.push('open'))
+  link.on('data', ({ data }) => {
+    s.log.push('data')
+    s.data.push(data)
+  })
+  link.on('drain', () => s.log.push('drain'))
+  link.on('error', ({ error }) => {
+    s.log.push('error')
+    s.errors.push(error)
+  })
+  link.on('close', () => s.log.push('close'))
+  return s
+}
+
+/** Deliver `from`'s signals to `to`: JSON-copied, SDP after `sdpDelayMs`, ICE after `iceDelayMs`. */
+function forward(from: Side, to: Side, sdpDelayMs = 0, iceDelayMs = 0): void {
+  from.link.on('signal', ({ signal }) => {
+    const copy = JSON.parse(JSON.stringify(signal)) as LinkSignal
+    setTimeout(
+      () => {
+        to.received.push(copy)
+        to.link.signal(copy)
+      },
+      copy.kind === 'sdp' ? sdpDelayMs : iceDelayMs,
+    )
+  })
+}
+
+async function openPair(options: RtcPeerLinkOptions, sdpDelayMs = 0): Promise<[Side, Side]> {
+  const a = side(true, options)
+  const b = side(false, options)
+  forward(a, b, sdpDelayMs)
+  forward(b, a, sdpDelayMs)
+  await waitFor(() => a.link.connected && b.link.connected, CONNECT_MS, 'both open')
+  return [a, b]
+}
+
+const bytes = (n: number, seed: number) =>
+  Uint8Array.from({ length: n }, (_, i) => (i * seed) & 255)
+
+describe('createRtcPeerLink on node-datachannel (M39)', () => {
+  it('opens both ways even when every candidate beats its description; binary both ways; a string stays a string', async () => {
+    const spy = spyWrtc()
+    // SDP 150 ms late, ICE at once: candidates reach each side before the description they need.
+    const [a, b] = await openPair({ wrtc: spy.wrtc }, 150)
+    for (const s of [a, b]) {
+      const first = s.received.findIndex((r) => r.kind === 'sdp')
+      expect(s.received.slice(0, first).some((r) => r.kind === 'ice')).toBe(true)
+      expect(s.log.filter((e) => e === 'open')).toHaveLength(1)
+      expect(s.sent.filter((r) => r.kind === 'sdp')).toHaveLength(1)
+      // Our description first, then its candidates (held while it was being made).
+      expect(s.sent[0]!.kind).toBe('sdp')
+    }
+    expect((a.sent[0] as { description: { type: string } }).description.type).toBe('offer')
+    expect((b.sent[0] as { description: { type: string } }).description.type).toBe('answer')
+    // No early candidate was refused ("without ICE transport"): all were added after the SDP.
+    expect(spy.remoteCandidates.length).toBeGreaterThan(0)
+    expect([...a.errors, ...b.errors]).toEqual([])
+
+    a.link.send(bytes(1000, 7))
+    b.link.send(bytes(70_000, 3))
+    await waitFor(() => a.data.length === 1 && b.data.length === 1, 5_000, 'binary both ways')
+    expect(b.data[0]).toEqual(bytes(1000, 7))
+    expect(a.data[0]).toEqual(bytes(70_000, 3))
+    expect(a.data[0]).toBeInstanceOf(Uint8Array)
+
+    // A text message (the mesh calls it malformed) arrives as the string it was.
+    a.link.send('plain text' as unknown as Uint8Array)
+    await waitFor(() => b.data.length === 2, 5_000, 'text')
+    expect(b.data[1]).toBe('plain text')
+
+    const stats = await a.link.getStats!()
+    expect(stats?.path).toBe('direct')
+    expect(stats?.media).toBeNull()
+    for (const s of [a, b]) s.link.destroy()
+  })
+
+  it('fires drain once a full channel is back at the threshold (M24)', async () => {
+    const [a, b] = await openPair({ wrtc: nodeWrtc({ bindAddress: '127.0.0.1' }) })
+    let drainedAt = -1
+    a.link.on('drain', () => {
+      if (drainedAt < 0) drainedAt = a.link.bufferedAmount
+    })
+    const frame = bytes(64 * 1024, 1)
+    let sent = 0
+    while (a.link.bufferedAmount <= 2 * DRAIN_THRESHOLD_BYTES && sent < 32 * 1024 * 1024) {
+      a.link.send(frame)
+      sent += frame.byteLength
+    }
+    expect(a.link.bufferedAmount).toBeGreaterThan(DRAIN_THRESHOLD_BYTES)
+    await waitFor(() => drainedAt >= 0, 5_000, 'drain')
+    expect(drainedAt).toBeLessThanOrEqual(DRAIN_THRESHOLD_BYTES)
+    const received = () => b.data.reduce((n, d) => n + (d as Uint8Array).byteLength, 0)
+    await waitFor(() => received() === sent, 10_000, 'every byte')
+    for (const s of [a, b]) s.link.destroy()
+  })
+
+  it('destroy: one close on each side, asynchronously, and nothing after it', async () => {
+    const [a, b] = await openPair({ wrtc: nodeWrtc({ bindAddress: '127.0.0.1' }) })
+    a.link.destroy()
+    expect(a.log).not.toContain('close') // asynchronous…
+    expect(a.link.connected).toBe(false)
+    expect(a.link.bufferedAmount).toBe(0)
+    expect(() => a.link.send(bytes(1, 1))).toThrow(expect.objectContaining({ code: 'INTERNAL' }))
+    await Promise.resolve()
+    expect(a.log.at(-1)).toBe('close') // …but prompt
+    await waitFor(() => b.log.includes('close'), 5_000, 'remote close')
+    a.link.destroy()
+    b.link.destroy()
+    a.link.signal({ kind: 'ice', candidate: null })
+    b.link.signal(a.sent[0]!)
+    expect(await a.link.getStats!()).toBeNull()
+    await sleep(300)
+    for (const s of [a, b]) {
+      expect(s.log.filter((e) => e === 'close')).toHaveLength(1)
+      expect(s.log.at(-1)).toBe('close')
+    }
+    expect(a.errors).toEqual([])
+  })
+
+  it('destroyed at every stage of its negotiation: one close, never an unhandled rejection', async () => {
+    const wrtc = nodeWrtc({ bindAddress: '127.0.0.1' })
+    for (const stage of [0, 1, 2, 5, 20]) {
+      const a = side(true, { wrtc })
+      const b = side(false, { wrtc })
+      forward(a, b)
+      forward(b, a)
+      if (stage > 0) await sleep(stage)
+      a.link.destroy()
+      b.link.destroy()
+      await sleep(30)
+      for (const s of [a, b]) expect(s.log.filter((e) => e === 'close')).toHaveLength(1)
+    }
+    await sleep(200) // late rejections of the stack would surface here
+  })
+
+  it('refuses bad and out-of-order signals with an error, never a throw (BAD_MESSAGE)', async () => {
+    const wrtc = nodeWrtc({ bindAddress: '127.0.0.1' })
+    const answerer = side(false, { wrtc })
+    const initiator = side(true, { wrtc })
+    await waitFor(() => initiator.sent.length > 0, 5_000, 'offer')
+    const offer = initiator.sent[0] as Extract<LinkSignal, { kind: 'sdp' }>
+
+    // Wrong direction: an answer to the answerer, an offer to the initiator. The links stay up.
+    answerer.link.signal({
+      kind: 'sdp',
+      description: { type: 'answer', sdp: offer.description.sdp },
+    })
+    initiator.link.signal(offer)
+    answerer.link.signal({ kind: 'sdp', description: { type: 'rollback', sdp: '' } }) // ignored
+    expect(answerer.errors.map((e) => e.code)).toEqual([ErrorCode.BAD_MESSAGE])
+    expect(initiator.errors.map((e) => e.code)).toEqual([ErrorCode.BAD_MESSAGE])
+    expect([...answerer.log, ...initiator.log]).not.toContain('close')
+
+    // Garbage SDP: refused by the stack. The link's one negotiation failed: error, then close.
+    expect(() =>
+      answerer.link.signal({ kind: 'sdp', description: { type: 'offer', sdp: 'garbage' } }),
+    ).not.toThrow()
+    await waitFor(() => answerer.log.includes('close'), 5_000, 'close after a refused offer')
+    expect(answerer.errors.map((e) => e.code)).toEqual([
+      ErrorCode.BAD_MESSAGE,
+      ErrorCode.BAD_MESSAGE,
+    ])
+    expect(answerer.log.slice(-2)).toEqual(['error', 'close'])
+    initiator.link.destroy()
+  })
+
+  it('candidateFilter keeps candidates out both ways, trickled and inside SDP (M12)', async () => {
+    const spy = spyWrtc()
+    const a = side(true, { wrtc: nodeWrtc({ bindAddress: '127.0.0.1' }) })
+    const b = side(false, { wrtc: spy.wrtc, candidateFilter: () => false })
+    // The offer gains a candidate line in transit; the filter must strip it before the stack.
+    const fake = 'a=candidate:1 1 UDP 2122260223 10.9.8.7 9999 typ host'
+    a.link.on('signal', ({ signal }) => {
+      const copy = JSON.parse(JSON.stringify(signal)) as LinkSignal
+      if (copy.kind === 'sdp')
+        copy.description.sdp = `${copy.description.sdp.trimEnd()}\r\n${fake}\r\n`
+      setTimeout(() => b.link.signal(copy), 0)
+    })
+    await waitFor(() => a.sent.some((s) => s.kind === 'ice' && s.candidate), 5_000, 'a trickles')
+    await waitFor(() => b.sent.some((s) => s.kind === 'sdp'), 5_000, 'b answers')
+    await sleep(300) // b gathers too
+    expect(spy.remoteSdp).toHaveLength(1)
+    expect(spy.remoteSdp[0]).not.toMatch(/a=candidate:/)
+    expect(spy.remoteCandidates).toEqual([])
+    for (const s of b.sent) {
+      if (s.kind === 'ice') expect(s.candidate).toBeNull()
+      else expect(s.description.sdp).not.toMatch(/a=candidate:/)
+    }
+    // Unfiltered, the same stack does trickle loopback candidates.
+    const trickled = a.sent.flatMap((s) => (s.kind === 'ice' && s.candidate ? [s.candidate] : []))
+    expect(trickled.map((c) => candidateAddress(c.candidate))).toContain('127.0.0.1')
+    a.link.destroy()
+    b.link.destroy()
+  })
+
+  it('reports a renegotiation attempt and never makes a second offer (M34)', async () => {
+    const spy = spyWrtc()
+    const [a, b] = await openPair({ wrtc: spy.wrtc })
+    const offer = a.sent.find((s) => s.kind === 'sdp')!
+    // The stack asks to renegotiate (e.g. a transceiver added behind the link's back)…
+    spy.pcs[0]!.dispatchEvent(new Event('negotiationneeded'))
+    // …and the remote replays its offer.
+    b.link.signal(offer)
+    await sleep(200)
+    expect(a.errors.map((e) => [e.code, e.message])).toEqual([
+      [ErrorCode.INTERNAL, 'renegotiation requested: lanes are negotiated once (M34)'],
+    ])
+    expect(b.errors.map((e) => e.code)).toEqual([ErrorCode.BAD_MESSAGE])
+    expect(a.sent.filter((s) => s.kind === 'sdp')).toHaveLength(1)
+    expect(b.sent.filter((s) => s.kind === 'sdp')).toHaveLength(1)
+    // Both links are still up.
+    a.link.send(bytes(10, 1))
+    await waitFor(() => b.data.length === 1, 5_000, 'still open')
+    for (const s of [a, b]) s.link.destroy()
+  })
+
+  it('uses only its own channel, and asks node-datachannel for media lanes in vain (M3, M33)', async () => {
+    // The initiator's stack opens an 'other' channel first: the answerer must not take it.
+    const spy = spyWrtc('other')
+    const media = { tracks: { audio: null, video: null, share: null, shareAudio: null } }
+    const a = side(true, { wrtc: spy.wrtc }, { media })
+    const b = side(false, { wrtc: nodeWrtc({ bindAddress: '127.0.0.1' }) }, { media })
+    forward(a, b)
+    forward(b, a)
+    await waitFor(() => a.link.connected && b.link.connected, CONNECT_MS, 'open without media')
+    expect(a.errors.map((e) => e.code)).toEqual([ErrorCode.NOT_CONFIGURED])
+    expect(a.link.media).toBeUndefined()
+    expect(a.sent[0]!.kind === 'sdp' && a.sent[0]!.description.sdp).toMatch(/m=application/)
+
+    const other = spy.extras[0]!
+    expect(other.label).not.toBe(DATA_CHANNEL_LABEL)
+    await waitFor(() => other.readyState === 'open', 5_000, 'the other channel opens')
+    other.send(new Uint8Array([6, 6, 6]))
+    a.link.send(bytes(3, 1))
+    await waitFor(() => b.data.length >= 1, 5_000, 'data on the link channel')
+    await sleep(100)
+    expect(b.data).toEqual([bytes(3, 1)])
+    for (const s of [a, b]) s.link.destroy()
+  })
+})
