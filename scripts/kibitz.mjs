@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The one entry point behind the README's two commands. It needs only Node 20 and npm:
-//   npm start  → install (pnpm via npx), build the broker, run it on http://127.0.0.1:8787
+//   npm start  → install (pnpm via npx), build the broker and the demo site (apps/site), run the
+//                broker on http://127.0.0.1:8787 serving the site
 //   npm test   → install, build, static checks, the whole vitest suite, then `N passed, N failed`
 //   npm run bench -- <name>  → benchmarks (see bench/README.md)
 import { spawn, spawnSync } from 'node:child_process'
@@ -85,24 +86,49 @@ function buildAll() {
   return pnpm(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'])
 }
 
+/** Whether the user chose their own static dir (flag or env): then we do not serve the demo site. */
+function ownStaticDir(args) {
+  return (
+    args.some((a) => a === '--static-dir' || a.startsWith('--static-dir=')) ||
+    Boolean(process.env.KIBITZ_STATIC_DIR)
+  )
+}
+
 async function start(args) {
   ensureInstalled()
-  if (
-    pnpm([
-      'exec',
-      'turbo',
-      'run',
-      'build',
-      '--filter=@kibitz/broker...',
-      '--output-logs=errors-only',
-    ]) !== 0
-  ) {
-    process.exit(1)
-  }
-  const child = spawn(process.execPath, [join(root, 'packages/broker/dist/cli.js'), ...args], {
-    cwd: root,
-    stdio: 'inherit',
-    env,
+  // The broker and the demo site (apps/site), with everything they depend on (the widget).
+  const build = [
+    'exec',
+    'turbo',
+    'run',
+    'build',
+    '--filter=@kibitz/broker...',
+    '--filter=site...',
+    '--output-logs=errors-only',
+  ]
+  if (pnpm(build) !== 0) process.exit(1)
+  const site = !ownStaticDir(args)
+  const brokerArgs = site ? ['--static-dir', join(root, 'apps/site/dist'), ...args] : args
+  const child = spawn(
+    process.execPath,
+    [join(root, 'packages/broker/dist/cli.js'), ...brokerArgs],
+    {
+      cwd: root,
+      stdio: ['inherit', 'pipe', 'inherit'],
+      env,
+    },
+  )
+  // Pass the broker's output through; once it listens, say where to point a browser.
+  let pending = ''
+  child.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk)
+    if (pending === null) return
+    pending += chunk.toString('utf8')
+    const url = /listening on (http:\/\/\S+)/.exec(pending)?.[1]
+    if (!url) return
+    pending = null
+    if (site) log(`demo site: open ${url} in two tabs, then "Start a call" in one`)
+    log(`broker status page: ${url}/status · Ctrl+C stops`)
   })
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig))
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)))

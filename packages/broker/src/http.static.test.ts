@@ -1,5 +1,5 @@
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
+import { request, type IncomingHttpHeaders } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,13 +11,18 @@ function get(
   port: number,
   path: string,
   method = 'GET',
-): Promise<{ status: number; type?: string; body: string }> {
+): Promise<{ status: number; type?: string; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
       let body = ''
       res.on('data', (c: Buffer) => (body += c.toString('utf8')))
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body }),
+        resolve({
+          status: res.statusCode ?? 0,
+          type: res.headers['content-type'],
+          body,
+          headers: res.headers,
+        }),
       )
     })
     req.on('error', reject)
@@ -61,7 +66,7 @@ describe('static files (staticDir)', () => {
   })
 
   it('serves index.html at / and in directories, with content types', async () => {
-    expect(await get(site.port, '/')).toEqual({
+    expect(await get(site.port, '/')).toMatchObject({
       status: 200,
       type: 'text/html; charset=utf-8',
       body: '<h1>demo</h1>',
@@ -75,6 +80,26 @@ describe('static files (staticDir)', () => {
     expect((await get(site.port, '/logo.svg')).type).toBe('image/svg+xml')
     expect((await get(site.port, '/blob.bin')).type).toBe('application/octet-stream')
     expect((await get(site.port, '/%61pp.js')).body).toBe('console.log(1)')
+  })
+
+  it('serves scripts to pages on any origin (crossorigin/SRI, COEP require-corp)', async () => {
+    const res = await get(site.port, '/app.js')
+    expect(res.type).toBe('text/javascript; charset=utf-8')
+    expect(res.headers['x-content-type-options']).toBe('nosniff')
+    expect(res.headers['access-control-allow-origin']).toBe('*')
+    expect(res.headers['cross-origin-resource-policy']).toBe('cross-origin')
+  })
+
+  it('keeps the status page at /status when index.html takes /', async () => {
+    const res = await get(site.port, '/status')
+    expect(res.status).toBe(200)
+    expect(res.type).toBe('text/html; charset=utf-8')
+    expect(res.body).toContain('Kibitz broker')
+    expect((await get(site.port, '/status', 'HEAD')).body).toBe('')
+    expect((await get(bare.port, '/status')).body).toContain('Kibitz broker')
+    const post = await get(site.port, '/status', 'POST')
+    expect(post.status).toBe(405)
+    expect(post.headers.allow).toBe('GET, HEAD')
   })
 
   it('HEAD gets headers only', async () => {

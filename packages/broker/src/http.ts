@@ -28,8 +28,8 @@ import type { IceServer } from './turn.js'
 
 /**
  * The broker's HTTP API, served on the same port as socket.io (see HTTP.md):
- * `GET /api/turn`, `POST /api/room-grant`, `GET /healthz`, `GET /metrics`, `GET /` (status page or
- * static files). Every error is `{ error: { code, message } }`; bodies are capped and time-boxed.
+ * `GET /api/turn`, `POST /api/room-grant`, `GET /healthz`, `GET /metrics`, `GET /status` (status
+ * page), `GET /` (the static site's index.html, else the status page) and static files. Every error is `{ error: { code, message } }`; bodies are capped and time-boxed.
  */
 
 export interface HttpOptions {
@@ -41,7 +41,7 @@ export interface HttpOptions {
   metrics: () => string
   /** JSON body for GET /healthz. */
   health: () => Record<string, unknown>
-  /** Optional directory of static files (later: the demo site). */
+  /** Optional directory of static files (the demo site, widget.js). */
   staticDir?: string
   /** Millisecond clock, injectable for tests. */
   now?: () => number
@@ -223,6 +223,11 @@ export function createHttpHandler(
     if (path === '/healthz' || path === '/metrics') {
       if (!read) throw methodNotAllowed('GET, HEAD')
       return path === '/healthz' ? health(res) : metrics(req, res)
+    }
+    // Always reachable, also when a static site's index.html takes `/`.
+    if (path === '/status') {
+      if (!read) throw methodNotAllowed('GET, HEAD')
+      return statusPage(req, res)
     }
     if (read && opts.staticDir !== undefined && (await serveStatic(req, res, opts.staticDir, path)))
       return

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, resolve, sep } from 'node:path'
 
 /**
- * Serve files from one directory (later: the demo site), GET and HEAD only. A request path is
+ * Serve files from one directory (the demo site and widget.js), GET and HEAD only. A request path is
  * percent-decoded once, must not contain NUL or backslashes, is resolved against the root, and the
  * file's *real* path (symlinks followed) must stay inside the root's real path — so neither `..`,
  * encoded `..`, absolute paths nor a symlink can escape. Directories serve their `index.html`.
@@ -30,6 +30,16 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.woff': 'font/woff',
   '.woff2': 'font/woff2',
   '.wasm': 'application/wasm',
+}
+
+/**
+ * Static files are public and nothing depends on cookies, so any origin may use them: a page on
+ * another site can load `widget.js` with `crossorigin` (e.g. for Subresource Integrity), and a
+ * cross-origin-isolated page (COEP `require-corp`) can load it at all.
+ */
+export const CROSS_ORIGIN_HEADERS: Readonly<Record<string, string>> = {
+  'Access-Control-Allow-Origin': '*',
+  'Cross-Origin-Resource-Policy': 'cross-origin',
 }
 
 export function contentTypeFor(path: string): string {
@@ -75,6 +85,7 @@ export function sendFile(
     'Content-Length': size,
     'X-Content-Type-Options': 'nosniff',
     'Cache-Control': 'no-cache',
+    ...CROSS_ORIGIN_HEADERS,
   })
   if (req.method === 'HEAD') {
     res.end()

@@ -38,7 +38,7 @@ import {
   randomIdentity,
   shallowEqual,
 } from './env.js'
-import { buildSnapshot, jsonKey, snapshotKey, statusOf } from './view.js'
+import { PRESENTING, buildSnapshot, jsonKey, snapshotKey, statusOf } from './view.js'
 
 interface Session {
   room: Room
@@ -76,6 +76,11 @@ export function createCall(options: CallOptions): Call {
   const preview = options.preview === true
   const identity = options.identity ?? randomIdentity()
   let profile = { name: options.name ?? '', avatar: options.avatar ?? '', meta: options.meta ?? {} }
+  /** When our current screen share started (ms), or null: rides the roster as `meta.presenting`. */
+  let sharingSince: number | null = null
+  /** Our roster meta: the app's own, plus `presenting` while we share (SPEC K14). */
+  const wireMeta = (): Record<string, unknown> =>
+    sharingSince === null ? profile.meta : { ...profile.meta, [PRESENTING]: sharingSince }
   const events = new Emitter<CallEvents>()
   const listeners = new Set<() => void>()
   const messageListeners = new Set<MessageListener>()
@@ -105,6 +110,10 @@ export function createCall(options: CallOptions): Call {
     (lane, track) => publish(lane, track),
     () => {
       session?.room.setMedia({ cam: media.camOn, mic: media.micOn })
+      if (media.sharing !== (sharingSince !== null)) {
+        sharingSince = media.sharing ? clock.now() : null
+        session?.room.setMeta(wireMeta())
+      }
       meterSelf()
       refresh()
     },
@@ -346,7 +355,7 @@ export function createCall(options: CallOptions): Call {
       connect: (tag) => connectBroker(signalHost, tag),
       name: profile.name,
       identity,
-      meta: profile.meta,
+      meta: wireMeta(),
       ...(profile.avatar ? { avatar: profile.avatar } : {}),
       cam: false,
       mic: false,
@@ -483,7 +492,7 @@ export function createCall(options: CallOptions): Call {
       // Loop guard: an app that re-sets the same meta on every roster change must not churn.
       if (shallowEqual(meta, profile.meta)) return
       profile = { ...profile, meta: { ...meta } }
-      session?.room.setMeta(profile.meta)
+      session?.room.setMeta(wireMeta())
     },
     broadcast(data) {
       if (!requireSession()) return false

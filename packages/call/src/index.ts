@@ -22,5 +22,7 @@ export type { MediaDevicesLike } from './local-media.js'
 export { createSpeakingDetector } from './speaking.js'
 export type { SpeakingDetector, SpeakingOptions } from './speaking.js'
 // What every app of the controller needs without importing the lower layers itself.
+export { ACT, PERCEIVE } from '@kibitz/capabilities'
+export type { Act, Perceive } from '@kibitz/capabilities'
 export { loopbackOnly } from '@kibitz/mesh'
 export { ErrorCode, KibitzError, isKibitzError } from '@kibitz/protocol'

@@ -98,8 +98,13 @@ export interface CallParticipant {
   speaking: boolean
   /** Remote camera + mic (or our own preview); null without media. */
   stream: MediaStream | null
-  /** The remote screen share, when they share. */
+  /** Their screen-share lanes (video + audio): a placeholder while they do not share. */
   shareStream: MediaStream | null
+  /**
+   * Whether they are presenting now (the roster's `meta.presenting`, set by their controller
+   * while a share runs): gate a stage on this, not on `shareStream` (its placeholder always flows).
+   */
+  sharing: boolean
   meta: Record<string, unknown>
   /** 'host' or 'guest' (the spec's role). */
   role: 'host' | 'guest'

@@ -31,6 +31,9 @@ export function statusOf(room: RoomSnapshot | null, preview: boolean): CallStatu
   return room.phase === 'joined' && onRoster ? 'joined' : 'connecting'
 }
 
+/** The roster meta key a sharer carries (ms since its share started): "newest presenter wins". */
+export const PRESENTING = 'presenting'
+
 function participantOf(p: Participant, v: ViewInputs): CallParticipant {
   const streams = p.isSelf
     ? { stream: v.media.preview, share: null }
@@ -47,6 +50,7 @@ function participantOf(p: Participant, v: ViewInputs): CallParticipant {
     speaking: v.speaking.has(p.id),
     stream: streams.stream,
     shareStream: streams.share,
+    sharing: p.isSelf ? v.media.sharing : typeof p.meta[PRESENTING] === 'number',
     meta: p.meta,
     role: p.isHost ? 'host' : 'guest',
     kind: isAgent(p.meta) ? 'agent' : 'human',
