@@ -1,5 +1,6 @@
 import js from '@eslint/js'
 import globals from 'globals'
+import reactHooks from 'eslint-plugin-react-hooks'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
@@ -26,6 +27,15 @@ export default tseslint.config(
         'error',
         { selector: 'ExportAllDeclaration', message: 'Use named exports (STYLE.md: no export *).' },
       ],
+    },
+  },
+  {
+    // The rules of hooks, for the React binding and the widget's Preact panel (same hook rules).
+    files: ['packages/react/src/**/*.{ts,tsx}', 'packages/widget/src/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
     },
   },
 )

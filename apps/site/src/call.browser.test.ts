@@ -157,6 +157,43 @@ describe.skipIf(!chromiumPath)('the real widget on the demo site, two visitors',
     for (const p of [ann, bo]) await p.context().close()
   }, 150_000)
 
+  it('the quick start: Start a call, a second tab on the same link, both see video and chat', async () => {
+    const ann = await chromium.newPage(`${broker.url}/`, { name: 'tab1' })
+    // The landing page's own preview widget is a self-view: it never dials.
+    await ann.locator('#start-call').click()
+    await ann.waitForURL(/\/room\.html#room-/)
+    const link = ann.url()
+    const bo = await chromium.newPage(link, { name: 'tab2' })
+    for (const [page, name] of [
+      [ann, 'Ann'],
+      [bo, 'Bo'],
+    ] as const) {
+      // room.html opens the panel at once: name, camera on, join.
+      await w(page, '[data-testid=prejoin] input[type=text]').fill(name)
+      await w(page, '[data-testid=prejoin] button[aria-pressed]').nth(1).click()
+      await w(page, '[data-testid=join]').click()
+    }
+    for (const [page, other] of [
+      [ann, 'Bo'],
+      [bo, 'Ann'],
+    ] as const) {
+      const tile = linkedTile(page, other).locator('[data-kibitz-tile]')
+      await tile.waitFor({ timeout: MEDIA_MS })
+      await pollUntil(
+        () => tile.locator('video').evaluate((v: HTMLVideoElement) => v.videoWidth),
+        (px) => px > 2,
+        `${other}'s camera in the other tab`,
+        MEDIA_MS,
+      )
+    }
+    await w(ann, '[data-testid=chat-toggle]').click()
+    await w(ann, '[data-testid=chat-input]').fill('it works')
+    await w(ann, '[data-testid=chat-input]').press('Enter')
+    await w(bo, '[data-testid=chat-toggle]').click()
+    await w(bo, '[data-chat]').filter({ hasText: 'it works' }).waitFor({ timeout: MEDIA_MS })
+    for (const p of [ann, bo]) await p.context().close()
+  }, 120_000)
+
   it('lobby: a guest knocks, the host admits through the UI, then removes them', async () => {
     const r = room('lobby')
     const hana = await visit(`/embed.html?room=${r}&host=Hana&lobby=1`, 'Hana')
