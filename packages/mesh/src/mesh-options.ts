@@ -127,7 +127,7 @@ export function resolveMeshOptions(options: MeshOptions) {
   const createLink =
     options.createLink ??
     (options.wrtc
-      ? rtcPeerLinkFactory({
+      ? (options.wrtc.defaultLink ?? rtcPeerLinkFactory)({
           wrtc: options.wrtc,
           ...(options.candidateFilter ? { candidateFilter: options.candidateFilter } : {}),
         })

@@ -9,6 +9,7 @@ import {
   RTCSessionDescription,
 } from 'node-datachannel/polyfill'
 import type { WebRtcImplementation } from './peer-link.js'
+import { simplePeerLinkFactory } from './simple-peer-link.js'
 
 export { loopbackOnly } from './candidates.js'
 
@@ -89,7 +90,16 @@ export function nodeWrtc(options: NodeWrtcOptions = {}): WebRtcImplementation {
       return { type: d.type, sdp: d.sdp ?? '' }
     }
   }
-  return { RTCPeerConnection: NodePeerConnection, RTCSessionDescription, RTCIceCandidate }
+  const wrtc: WebRtcImplementation = {
+    RTCPeerConnection: NodePeerConnection,
+    RTCSessionDescription,
+    RTCIceCandidate,
+    // M40: through the mesh, the direct link stalled ~1 s (a libdatachannel DTLS retransmit) on
+    // most connects in 3 of 5 benchmark runs here, simple-peer's in none: Node keeps simple-peer.
+    defaultLink: (o) =>
+      simplePeerLinkFactory({ ...o, iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS }),
+  }
+  return wrtc
 }
 
 /**

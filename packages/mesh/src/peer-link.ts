@@ -1,3 +1,4 @@
+import type { CandidateFilter } from './candidates.js'
 import type { IceCandidate, KibitzError, MediaLane, SessionDescription } from '@kibitz/protocol'
 
 /**
@@ -122,6 +123,15 @@ export interface WebRtcImplementation {
   RTCIceCandidate: unknown
   /** Optional: builds `mesh.remoteStream(peer)` (camera + microphone of a peer). */
   MediaStream?: unknown
+  /**
+   * Optional: the link this implementation is measured to work best with, used when the mesh is
+   * given no `createLink`. Absent: the direct link (M39). `nodeWrtc()` names the simple-peer link
+   * (M40).
+   */
+  defaultLink?: (options: {
+    wrtc: WebRtcImplementation
+    candidateFilter?: CandidateFilter
+  }) => PeerLinkFactory
 }
 
 export interface PeerLinkOptions {

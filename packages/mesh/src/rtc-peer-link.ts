@@ -209,7 +209,10 @@ export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOpt
     if (!live()) return
     await pc.setLocalDescription(description)
     if (!live()) return
-    const { type, sdp } = description
+    // Send what the stack applied, not what createOffer/createAnswer returned: libdatachannel
+    // (node-datachannel) regenerates the description on apply, and an answer carrying the stale
+    // one made the other side's DTLS check fail and stall ~1 s on most connects (M39).
+    const { type, sdp } = (pc.localDescription as RTCSessionDescriptionInit | null) ?? description
     if ((type !== 'offer' && type !== 'answer') || typeof sdp !== 'string')
       throw new Error(`the stack made a ${String(type)} without SDP`)
     if (type === 'answer') negotiated = true
