@@ -88,8 +88,9 @@ export function createSpeakingDetector(
       if (!track) return
       try {
         ctx ??= new Ctx()
-        // Created outside a user gesture it may start suspended; a page that captures media may run it.
-        if (ctx.state === 'suspended') void ctx.resume().catch(() => undefined)
+        // Created outside a user gesture it may start suspended: try now (a page that captures
+        // media may run it), and again on the page's next click or key press (Safari's rule).
+        if (ctx.state === 'suspended') resumeOnGesture(ctx)
         const stream = new Stream([track])
         const sink = silentSink(stream)
         const source = ctx.createMediaStreamSource(stream)
@@ -132,4 +133,22 @@ function silentSink(stream: MediaStream): HTMLAudioElement | null {
   el.srcObject = stream
   void el.play().catch(() => undefined)
   return el
+}
+
+/**
+ * Resume a suspended `AudioContext` now if the browser allows it, else on the first click, touch
+ * or key press anywhere in the page (browsers only start audio inside a user gesture).
+ */
+function resumeOnGesture(ctx: AudioContext): void {
+  const doc = (globalThis as { document?: Document }).document
+  const events = ['pointerdown', 'keydown', 'touchend'] as const
+  const off = (): void => {
+    for (const e of events) doc?.removeEventListener(e, resume, true)
+  }
+  const resume = (): void => {
+    if (ctx.state !== 'suspended') return off()
+    ctx.resume().then(off, () => undefined)
+  }
+  for (const e of events) doc?.addEventListener(e, resume, true)
+  resume()
 }

@@ -1,6 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { createCall, isKibitzError, type Call } from '@kibitz/call'
+import { loopbackOnly } from '@kibitz/mesh'
+import { nodeWrtc } from '@kibitz/mesh/node'
 import { pollUntil, requireChromium } from '@kibitz/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ARTIFACTS, page, startWidgetRig, type WidgetRig } from './testing/harness.js'
@@ -32,6 +35,9 @@ const PAGES: Record<string, string> = {
   'head.html': `<!doctype html><html><head>${oneLiner(`data-room="${ROOM}-head"`)}</head><body><p>late body</p></body></html>`,
   'invalid.html': page(oneLiner('data-room="!!!"')),
   'manual.html': page(oneLiner('')),
+  'host.html': page(
+    oneLiner(`data-room="${ROOM}-agent" data-host="Hana" data-name="Hana" data-start-open`),
+  ),
 }
 
 type Page = Awaited<ReturnType<WidgetRig['chromium']['newPage']>>
@@ -231,4 +237,74 @@ describe.skipIf(!CHROMIUM)('widget.js in Chromium (packed IIFE, real broker)', (
     })
     await p.context().close()
   }, 60_000)
+
+  it("the host widens an agent's grant in the consent panel; the agent may then chat", async () => {
+    const p = await rig.chromium.newPage(rig.url('host.html'), { name: 'host' })
+    await p.locator('kibitz-call [data-testid=join]').click()
+    await p.locator('kibitz-call .panel[data-status=joined]').waitFor({ timeout: 20_000 })
+    // An AI agent: a Node controller (data only) declaring `role: 'agent'`: read-only by default.
+    const agent: Call = createCall({
+      room: `${ROOM}-agent`,
+      name: 'Scout',
+      meta: { role: 'agent' },
+      // The room's settings ride its link: the same host tier as the page's data-host.
+      host: { kind: 'name', name: 'Hana' },
+      signalHost: rig.broker.url,
+      wrtc: nodeWrtc({ bindAddress: '127.0.0.1' }),
+      candidateFilter: loopbackOnly,
+    })
+    try {
+      await agent.join()
+      const tile = p.locator('kibitz-call .tile[data-name="Scout"][data-connected=true]')
+      await tile.waitFor({ timeout: 20_000 })
+      expect(await tile.textContent()).toContain('AI')
+      await pollUntil(
+        () => Promise.resolve(agent.connectedPeers().length),
+        (n) => n === 1,
+        'agent linked',
+        20_000,
+      )
+      let code = ''
+      try {
+        agent.sendChat('may I?')
+      } catch (err) {
+        code = isKibitzError(err) ? err.code : String(err)
+      }
+      expect(code).toBe('FORBIDDEN')
+
+      // The consent panel is open for agents: their grant as toggles, read-only by default.
+      await p.locator('kibitz-call [data-testid=people-toggle]').click()
+      const consent = p.locator('kibitz-call [data-testid=consent]')
+      await consent.waitFor()
+      const sendChat = consent.locator('input[data-cap=send-chat]')
+      expect(await sendChat.isChecked()).toBe(false)
+      expect(await consent.locator('input[data-cap=read-chat]').isChecked()).toBe(true)
+      expect(await consent.locator('input[data-cap=hear-audio]').isChecked()).toBe(false)
+      await sendChat.check()
+      await pollUntil(
+        () => Promise.resolve(agent.getCapabilityGrant(agent.getState().self ?? '')),
+        (g) => !!g && g.act.includes('send-chat'),
+        'the widened grant reaches the agent',
+        20_000,
+      )
+      agent.sendChat('thanks, host')
+      await p.locator('kibitz-call [data-testid=chat-toggle]').click()
+      await p
+        .locator('kibitz-call [data-chat]')
+        .filter({ hasText: 'thanks, host' })
+        .waitFor({ timeout: 20_000 })
+      // The host's audit feed recorded the change.
+      await p.locator('kibitz-call [data-testid=people-toggle]').click()
+      await pollUntil(
+        () => consent.locator('.audit').textContent(),
+        (t) => /grant-changed/.test(t ?? ''),
+        'audit entry',
+        10_000,
+      )
+      await p.locator('kibitz-call .panel').screenshot({ path: join(ARTIFACTS, 'consent.png') })
+    } finally {
+      await agent.destroy()
+      await p.context().close()
+    }
+  }, 90_000)
 })
