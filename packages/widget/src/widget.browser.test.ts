@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { createCall, isKibitzError, type Call } from '@kibitz/call'
 import { loopbackOnly } from '@kibitz/mesh'
 import { nodeWrtc } from '@kibitz/mesh/node'
-import { pollUntil, requireChromium } from '@kibitz/test-utils'
+import { pollUntil, requireChromium, serveStatic } from '@kibitz/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ARTIFACTS, page, startWidgetRig, type WidgetRig } from './testing/harness.js'
 
@@ -307,4 +307,33 @@ describe.skipIf(!CHROMIUM)('widget.js in Chromium (packed IIFE, real broker)', (
       await p.context().close()
     }
   }, 90_000)
+
+  it('on a page of another origin, the one-liner signals to the origin that served widget.js', async () => {
+    const room = `${ROOM}-cross`
+    const other = await serveStatic({
+      '/index.html': page(
+        `<script src="${rig.url('widget.js')}" data-room="${room}" data-name="Cross" data-start-open></script>`,
+      ),
+    })
+    try {
+      const cross = await rig.chromium.newPage(other.url, { name: 'cross' })
+      expect(new URL(cross.url()).origin).not.toBe(new URL(rig.broker.url).origin)
+      const local = await rig.chromium.newPage(rig.url('manual.html'), { name: 'local' })
+      await local.evaluate((r) => {
+        const K = (window as unknown as { Kibitz: { mount(o: unknown): unknown } }).Kibitz
+        K.mount({ room: r, name: 'Local', startOpen: true })
+      }, room)
+      for (const p of [cross, local]) await p.locator('kibitz-call [data-testid=join]').click()
+      // Each sees the other, linked: same broker, same room, from two origins.
+      await cross
+        .locator('kibitz-call .tile[data-name="Local"][data-connected=true]')
+        .waitFor({ timeout: 20_000 })
+      await local
+        .locator('kibitz-call .tile[data-name="Cross"][data-connected=true]')
+        .waitFor({ timeout: 20_000 })
+      for (const p of [cross, local]) await p.context().close()
+    } finally {
+      await other.close()
+    }
+  }, 60_000)
 })
