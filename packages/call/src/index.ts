@@ -14,6 +14,8 @@ export type {
   MessageListener,
   SchemaInput,
 } from './types.js'
+export { callStatus, initialsOf } from './status.js'
+export type { CallError, CallUiStatus, CallUiStatusKind, RefusedReason } from './status.js'
 export { CHAT_REPLAY_LINES } from './chat.js'
 export type { ChatLine } from './chat.js'
 export { MAX_OWN_SCHEMAS, MAX_SCHEMAS_TOTAL } from './schemas.js'

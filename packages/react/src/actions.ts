@@ -1,5 +1,5 @@
 import type { Call } from '@kibitz/call'
-import type { CallError } from './status.js'
+import type { CallError } from '@kibitz/call'
 
 /**
  * The controller's actions as plain functions (SPEC RX4): bound once per controller, so they are

@@ -2,9 +2,10 @@
 
 export { useCall, isCall } from './use-call.js'
 export type { UseCallOptions, UseCallResult } from './use-call.js'
-export { callStatus } from './status.js'
-export type { CallError, CallUiStatus, CallUiStatusKind, RefusedReason } from './status.js'
+// The UI status and initials are framework-free: @kibitz/call owns them; re-exported for React users.
+export { callStatus, initialsOf } from '@kibitz/call'
+export type { CallError, CallUiStatus, CallUiStatusKind, RefusedReason } from '@kibitz/call'
 export type { CallActions } from './actions.js'
 export { useCallEvent, useParticipant } from './hooks.js'
-export { VideoTile, initialsOf } from './video-tile.js'
+export { VideoTile } from './video-tile.js'
 export type { VideoTileProps } from './video-tile.js'

@@ -2,7 +2,7 @@ import type { Call, CallOptions, CallParticipant, CallSnapshot, CallState } from
 import { useCallback, useEffect, useMemo, useReducer, useRef, useSyncExternalStore } from 'react'
 import { bindActions, inertActions, type CallActions } from './actions.js'
 import { claim, createOwned, isDestroyed, release } from './owned.js'
-import { callStatus, type CallError, type CallUiStatus } from './status.js'
+import { callStatus, type CallError, type CallUiStatus } from '@kibitz/call'
 
 export interface UseCallOptions {
   /**

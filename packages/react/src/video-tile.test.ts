@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { initialsOf } from './video-tile.js'
+import { initialsOf } from '@kibitz/call'
 
 describe('initialsOf (RX8)', () => {
   it('takes the first letters of the first and last word', () => {

@@ -1,4 +1,4 @@
-import type { CallParticipant } from '@kibitz/call'
+import { initialsOf, type CallParticipant } from '@kibitz/call'
 import { useCallback, useRef, type CSSProperties, type ReactNode } from 'react'
 
 export interface VideoTileProps {
@@ -9,14 +9,6 @@ export interface VideoTileProps {
   style?: CSSProperties
   /** Shown while the camera is off. Default: the participant's avatar, else their initials. */
   fallback?: ReactNode
-}
-
-/** Up to two initials of a display name ("Dana Scully" → "DS"); "?" for an empty name. */
-export function initialsOf(name: string): string {
-  const words = String(name).trim().split(/\s+/).filter(Boolean)
-  const letters = words.length > 1 ? [words[0], words[words.length - 1]] : words
-  const out = letters.map((w) => Array.from(w!)[0] ?? '').join('')
-  return out ? out.toLocaleUpperCase() : '?'
 }
 
 /**

@@ -1,34 +1,18 @@
-import type { Call, CallParticipant, CallSnapshot, CallState } from '@kibitz/call'
+import {
+  callStatus,
+  initialsOf,
+  type Call,
+  type CallParticipant,
+  type CallSnapshot,
+  type CallUiStatus,
+} from '@kibitz/call'
 import type { ComponentChildren } from 'preact'
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
-
-/** Why the room keeps us out (the lobby outcome; no outcome means the host removed us). */
-export type Refusal = 'denied' | 'locked' | 'unverified' | 'removed'
-
-/** One screen per variant (the same mapping as `callStatus` of @kibitz/react, SPEC RX3). */
-export type Screen =
-  | { kind: 'idle' | 'preview' | 'connecting' | 'waiting' | 'joined' }
-  | { kind: 'failed'; error: NonNullable<CallState['error']> }
-  | { kind: 'refused'; reason: Refusal }
-
-export function screenOf(state: CallState): Screen {
-  switch (state.status) {
-    case 'idle':
-      return state.error ? { kind: 'failed', error: state.error } : { kind: 'idle' }
-    case 'refused': {
-      const l = state.lobbyStatus
-      const reason: Refusal = l === 'denied' || l === 'locked' || l === 'unverified' ? l : 'removed'
-      return { kind: 'refused', reason }
-    }
-    default:
-      return { kind: state.status }
-  }
-}
 
 /** What every part of the panel reads: the controller, its snapshot and the screen. */
 export interface View extends CallSnapshot {
   call: Call
-  screen: Screen
+  screen: CallUiStatus
 }
 
 /**
@@ -41,19 +25,7 @@ export function useView(call: Call): View {
     setSnapshot(call.getSnapshot())
     return call.subscribe(() => setSnapshot(call.getSnapshot()))
   }, [call])
-  return { ...snapshot, call, screen: screenOf(snapshot.state) }
-}
-
-/** Up to two initials of a display name ("Dana Scully" → "DS"); "?" for none. */
-export function initials(name: string): string {
-  const words = name.trim().split(/\s+/).filter(Boolean)
-  const pick = words.length > 1 ? [words[0]!, words[words.length - 1]!] : words
-  return (
-    pick
-      .map((w) => Array.from(w)[0] ?? '')
-      .join('')
-      .toLocaleUpperCase() || '?'
-  )
+  return { ...snapshot, call, screen: callStatus(snapshot.state) }
 }
 
 /**
@@ -123,7 +95,7 @@ export function VideoTile({ p }: { p: CallParticipant }): ComponentChildren {
       />
       {show ? null : (
         <div data-part="avatar" role="img" aria-label={p.name || 'participant'}>
-          {p.avatar || initials(p.name)}
+          {p.avatar || initialsOf(p.name)}
         </div>
       )}
     </div>

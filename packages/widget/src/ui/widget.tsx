@@ -51,9 +51,10 @@ export function Widget({ call, options, handle }: WidgetProps): ComponentChildre
   }, [open])
 
   const auto = options.autoJoin === true && options.preview !== true
+  const kind = c.screen.kind
   useEffect(() => {
-    if (auto && open && c.screen.kind === 'idle') c.call.join().catch(() => undefined)
-  }, [auto, open, c])
+    if (auto && open && kind === 'idle') call.join().catch(() => undefined)
+  }, [auto, open, kind, call])
 
   const count = c.participants.length
   if (!open) {

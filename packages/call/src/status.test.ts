@@ -1,5 +1,5 @@
-import type { CallState } from '@kibitz/call'
-import { createCall } from '@kibitz/call'
+import { createCall } from './call.js'
+import type { CallState } from './types.js'
 import { describe, expect, it } from 'vitest'
 import { callStatus } from './status.js'
 

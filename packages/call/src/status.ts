@@ -1,6 +1,6 @@
-import type { CallState } from '@kibitz/call'
+import type { CallState } from './types.js'
 
-/** The typed error a controller reports (`KibitzError` of `@kibitz/protocol`, via `@kibitz/call`). */
+/** The typed error a controller reports (`KibitzError` of `@kibitz/protocol`). */
 export type CallError = NonNullable<CallState['error']>
 
 /** Why the room keeps us out: the host denied or removed us, the room is locked, or unverified. */
@@ -82,4 +82,12 @@ function map(state: CallState): CallUiStatus {
       // A newer controller's status this build does not know: treat it as still connecting.
       return PLAIN.connecting
   }
+}
+
+/** Up to two initials of a display name ("Dana Scully" → "DS"); "?" for an empty name. */
+export function initialsOf(name: string): string {
+  const words = String(name).trim().split(/\s+/).filter(Boolean)
+  const letters = words.length > 1 ? [words[0], words[words.length - 1]] : words
+  const out = letters.map((w) => Array.from(w!)[0] ?? '').join('')
+  return out ? out.toLocaleUpperCase() : '?'
 }
