@@ -1,7 +1,7 @@
 import type { CallParticipant } from '@kibitz/call'
 import { VideoTile, useStreamRef, useTwoTap, type View } from './view.js'
 import type { ComponentChildren, TargetedKeyboardEvent } from 'preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { Chat } from './chat.js'
 import { People } from './people.js'
 
@@ -125,8 +125,6 @@ function Controls({
   const canShare = typeof globalThis.navigator?.mediaDevices?.getDisplayMedia === 'function'
   const toggle = (p: Exclude<Pane, null>) => setPane(pane === p ? null : p)
   const s = c.state
-  const more = useRef(0)
-  more.current = knocks
   return (
     <>
       {note ? (
