@@ -29,6 +29,10 @@ const HIGH = 1024 * 1024
 const LOW = 256 * 1024
 const CHUNK = 64 * 1024
 const LATENCY_BYTES = 16
+/** Latency is sampled in this many blocks per system, interleaved with the other systems'. */
+const LATENCY_BLOCKS = 10
+/** Unrecorded messages before each latency block. */
+const LATENCY_WARMUP = 20
 
 export interface MeshBenchOptions {
   /** Fresh connections per system for the connect-time median. */
@@ -298,7 +302,7 @@ async function measureLatency(pair: Pair, n: number): Promise<number[]> {
   const out: number[] = []
   const buf = new Uint8Array(LATENCY_BYTES)
   const view = new DataView(buf.buffer)
-  for (let i = 0; i < n + 50; i++) {
+  for (let i = 0; i < n + LATENCY_WARMUP; i++) {
     const arrived = defer<number>()
     pair.onReceive((d) => {
       const sentAt = new DataView(d.buffer, d.byteOffset, d.byteLength).getFloat64(0)
@@ -307,7 +311,7 @@ async function measureLatency(pair: Pair, n: number): Promise<number[]> {
     view.setFloat64(0, performance.now())
     pair.send(buf)
     const ms = await arrived.promise
-    if (i >= 50) out.push(ms) // 50 warm-up messages
+    if (i >= LATENCY_WARMUP) out.push(ms)
   }
   return out
 }
@@ -338,21 +342,35 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
   const result: FlatResult = { loadavg_1m_at_start: round(loadavg()[0] ?? 0) }
   const systems = [rawDc, simplePeer, meshSystem].filter((s) => opts.systems.includes(s.name))
   const rows: (string | number)[][] = []
+  // Connect times per system, then one pair each; latency blocks and bulk rounds then rotate
+  // through the systems, so load drift on this shared machine lands on all of them alike.
+  const pairs: Pair[] = []
+  const connects: number[][] = []
   for (const system of systems) {
     log(`== ${system.name}: ${opts.connects} connects`)
-    const connects = await measureConnect(system, opts.connects)
-    const pair = await system.connect()
-    log(`   latency (${opts.messages} messages)`)
-    const lat = await measureLatency(pair, opts.messages)
-    log(`   throughput (${opts.rounds} × ${opts.mb} MB)`)
-    const tput = await measureThroughput(pair, opts.mb, opts.rounds)
-    await pair.close()
+    connects.push(await measureConnect(system, opts.connects))
+    pairs.push(await system.connect())
+  }
+  const lat: number[][] = systems.map(() => [])
+  const tput: number[][] = systems.map(() => [])
+  const rotation = (k: number) => systems.map((_, i) => (i + k) % systems.length)
+  log(`== latency: ${opts.messages} messages per system in ${LATENCY_BLOCKS} rotating blocks`)
+  for (let b = 0; b < LATENCY_BLOCKS; b++) {
+    for (const i of rotation(b))
+      lat[i]!.push(...(await measureLatency(pairs[i]!, Math.ceil(opts.messages / LATENCY_BLOCKS))))
+  }
+  log(`== throughput: ${opts.rounds} × ${opts.mb} MB per system, rotating`)
+  for (let r = 0; r < opts.rounds; r++) {
+    for (const i of rotation(r)) tput[i]!.push(...(await measureThroughput(pairs[i]!, opts.mb, 1)))
+  }
+  await Promise.all(pairs.map((p) => p.close()))
+  for (const [i, system] of systems.entries()) {
     const p = system.name
-    result[`${p}_connect_ms_p50`] = round(median(connects))
-    result[`${p}_connect_ms_p90`] = round(pct(connects, 90))
-    result[`${p}_latency_ms_p50`] = round(median(lat), 4)
-    result[`${p}_latency_ms_p99`] = round(pct(lat, 99), 4)
-    result[`${p}_throughput_mb_s`] = round(median(tput), 1)
+    result[`${p}_connect_ms_p50`] = round(median(connects[i]!))
+    result[`${p}_connect_ms_p90`] = round(pct(connects[i]!, 90))
+    result[`${p}_latency_ms_p50`] = round(median(lat[i]!), 4)
+    result[`${p}_latency_ms_p99`] = round(pct(lat[i]!, 99), 4)
+    result[`${p}_throughput_mb_s`] = round(median(tput[i]!), 1)
     rows.push([
       p,
       result[`${p}_connect_ms_p50`]!,
@@ -429,7 +447,7 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
       connects: { type: 'string', default: '15' },
       messages: { type: 'string', default: '2000' },
       mb: { type: 'string', default: '50' },
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
       mesh8: { type: 'string', default: '5' },
       systems: { type: 'string', default: 'raw_dc,simple_peer,mesh' },
       'first-frame': { type: 'string', default: '5' },

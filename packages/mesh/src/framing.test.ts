@@ -1,7 +1,7 @@
 import { ErrorCode, type Clock } from '@kibitz/protocol'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { FRAME_BYTES, OutgoingMessage, parseFrame } from './framing.js'
+import { FRAME_BYTES, FramedMessage, OutgoingMessage, parseFrame } from './framing.js'
 import type { PeerLink } from './peer-link.js'
 import { Reassembler } from './reassembly.js'
 import { SendQueue } from './sender.js'
@@ -21,7 +21,7 @@ describe('framing (M20–M23)', () => {
         fc.nat(),
         (bytes, kind, id) => {
           const r = new Reassembler()
-          const out = frames(new OutgoingMessage(kind, bytes, id))
+          const out = frames(new OutgoingMessage(new FramedMessage(kind, bytes, id)))
           let done = null
           for (const [i, f] of out.entries()) {
             expect(f.byteLength).toBeLessThanOrEqual(FRAME_BYTES)
@@ -39,6 +39,42 @@ describe('framing (M20–M23)', () => {
       ),
       { numRuns: 60 },
     )
+  })
+
+  it('frames a message once: views of one copy, the caller may reuse its buffer', () => {
+    const bytes = new Uint8Array(3 * FRAME_BYTES + 17).map((_, i) => (i * 7) & 255)
+    const expected = bytes.slice()
+    const framed = new FramedMessage('bin', bytes, 9)
+    bytes.fill(0) // the caller reuses its buffer at once
+    const buffers = new Set(framed.frames.map((f) => f.buffer))
+    expect(buffers.size).toBe(1)
+    expect(framed.frames.length).toBe(4)
+    // Two peers' cursors over the same frames, restartable after a link change.
+    for (const cursor of [new OutgoingMessage(framed), new OutgoingMessage(framed)]) {
+      cursor.next()
+      expect(cursor.started).toBe(true)
+      cursor.restart()
+      const r = new Reassembler()
+      const got = frames(cursor).map((f) => r.push(f))
+      expect(got.slice(0, -1).every((g) => g.ok && g.value === null)).toBe(true)
+      const last = got.at(-1)!
+      expect(last.ok && Buffer.compare(last.value!.bytes, expected)).toBe(0)
+      expect(cursor.done).toBe(true)
+    }
+  })
+
+  it('a FIRST frame that carries its whole message is delivered without a partial', () => {
+    const frame = new Uint8Array(10 + 3)
+    const view = new DataView(frame.buffer)
+    frame[0] = 0x03
+    frame[1] = 0x02
+    view.setUint32(2, 5)
+    view.setUint32(6, 3)
+    frame.set([1, 2, 3], 10)
+    const r = new Reassembler()
+    const res = r.push(frame)
+    expect(res.ok && Array.from(res.value!.bytes)).toEqual([1, 2, 3])
+    expect(r.inFlight).toBe(0)
   })
 
   it('arbitrary bytes never throw and never grow state past the limits', () => {
@@ -92,8 +128,8 @@ describe('send queue backpressure (M24, M25)', () => {
     const q = new SendQueue(clock)
     q.attach(link)
     const big = new Uint8Array(5 * 1024 * 1024).map((_, i) => i & 255)
-    q.enqueue('bin', big)
-    q.enqueue('json', new TextEncoder().encode('"tail"'))
+    q.enqueue(new FramedMessage('bin', big, 1))
+    q.enqueue(new FramedMessage('json', new TextEncoder().encode('"tail"'), 2))
     const t0 = Date.now()
     while (q.length > 0 && Date.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 5))
     clearInterval(drain)

@@ -27,65 +27,83 @@ export type Frame =
   | { type: 'first'; kind: PayloadKind; id: number; total: number; bytes: Uint8Array }
   | { type: 'next'; id: number; bytes: Uint8Array }
 
-/** Splits one message into frames, lazily (a 50 MB message never exists twice as frames). */
-export class OutgoingMessage {
-  #offset = 0
-  #started = false
+/**
+ * One message cut into frames, once: every frame is a view into a single buffer, so the payload is
+ * copied exactly once (this is also the snapshot that lets the caller reuse its buffer), and a
+ * broadcast sends the same frames to every peer. The id is the sender's, unique among its messages.
+ */
+export class FramedMessage {
+  readonly frames: readonly Uint8Array[]
   readonly size: number
 
   constructor(
     readonly kind: PayloadKind,
-    readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     readonly id: number,
-    readonly frameBytes: number = FRAME_BYTES,
+    frameBytes: number = FRAME_BYTES,
   ) {
-    this.size = bytes.byteLength
+    const size = bytes.byteLength
+    this.size = size
+    if (1 + size <= frameBytes) {
+      const out = new Uint8Array(1 + size)
+      out[0] = kind === 'json' ? FrameType.json : FrameType.bin
+      out.set(bytes, 1)
+      this.frames = [out]
+      return
+    }
+    const firstTake = frameBytes - FIRST_HEADER
+    const nextTake = frameBytes - NEXT_HEADER
+    const nexts = Math.ceil((size - firstTake) / nextTake)
+    const buffer = new Uint8Array(size + FIRST_HEADER + nexts * NEXT_HEADER)
+    const view = new DataView(buffer.buffer)
+    const frames: Uint8Array[] = []
+    buffer[0] = FrameType.first
+    buffer[1] = kind === 'json' ? FrameType.json : FrameType.bin
+    view.setUint32(2, id >>> 0)
+    view.setUint32(6, size)
+    buffer.set(bytes.subarray(0, firstTake), FIRST_HEADER)
+    frames.push(buffer.subarray(0, FIRST_HEADER + firstTake))
+    let from = firstTake
+    let at = FIRST_HEADER + firstTake
+    while (from < size) {
+      const take = Math.min(nextTake, size - from)
+      buffer[at] = FrameType.next
+      view.setUint32(at + 1, id >>> 0)
+      buffer.set(bytes.subarray(from, from + take), at + NEXT_HEADER)
+      frames.push(buffer.subarray(at, at + NEXT_HEADER + take))
+      from += take
+      at += NEXT_HEADER + take
+    }
+    this.frames = frames
+  }
+}
+
+/** One peer's cursor over a {@link FramedMessage}: which frame goes out next. */
+export class OutgoingMessage {
+  #index = 0
+
+  constructor(readonly message: FramedMessage) {}
+
+  get size(): number {
+    return this.message.size
   }
 
   get done(): boolean {
-    return this.#started && this.#offset >= this.size
+    return this.#index >= this.message.frames.length
   }
 
   /** Whether some frames went out (a link change restarts the message from scratch). */
   get started(): boolean {
-    return this.#started
+    return this.#index > 0
   }
 
   restart(): void {
-    this.#offset = 0
-    this.#started = false
+    this.#index = 0
   }
 
-  /** The next frame, or null when the message is fully framed. */
+  /** The next frame, or null when every frame went out. */
   next(): Uint8Array | null {
-    if (this.done) return null
-    if (!this.#started) {
-      this.#started = true
-      if (1 + this.size <= this.frameBytes) {
-        const out = new Uint8Array(1 + this.size)
-        out[0] = this.kind === 'json' ? FrameType.json : FrameType.bin
-        out.set(this.bytes, 1)
-        this.#offset = this.size
-        return out
-      }
-      const take = this.frameBytes - FIRST_HEADER
-      const out = new Uint8Array(FIRST_HEADER + take)
-      const view = new DataView(out.buffer)
-      out[0] = FrameType.first
-      out[1] = this.kind === 'json' ? FrameType.json : FrameType.bin
-      view.setUint32(2, this.id >>> 0)
-      view.setUint32(6, this.size)
-      out.set(this.bytes.subarray(0, take), FIRST_HEADER)
-      this.#offset = take
-      return out
-    }
-    const take = Math.min(this.frameBytes - NEXT_HEADER, this.size - this.#offset)
-    const out = new Uint8Array(NEXT_HEADER + take)
-    out[0] = FrameType.next
-    new DataView(out.buffer).setUint32(1, this.id >>> 0)
-    out.set(this.bytes.subarray(this.#offset, this.#offset + take), NEXT_HEADER)
-    this.#offset += take
-    return out
+    return this.message.frames[this.#index++] ?? null
   }
 }
 

@@ -42,7 +42,7 @@ export {
   relayOnlyCandidates,
 } from './candidates.js'
 export type { CandidateFilter } from './candidates.js'
-export { FRAME_BYTES, FrameType, OutgoingMessage, parseFrame } from './framing.js'
+export { FRAME_BYTES, FrameType, FramedMessage, OutgoingMessage, parseFrame } from './framing.js'
 export type { Frame, PayloadKind } from './framing.js'
 export { Reassembler, DEFAULT_REASSEMBLY_LIMITS } from './reassembly.js'
 export type { ReassemblyLimits, Assembled } from './reassembly.js'

@@ -17,7 +17,9 @@ import {
   type Mesh,
   type MeshOptions,
 } from './mesh-options.js'
+import { FramedMessage } from './framing.js'
 import { encodePayload, type MeshValue } from './payload.js'
+import { frameBytesOf } from './sender.js'
 import { PendingSignals } from './pending-signals.js'
 import type { LinkStats } from './peer-link.js'
 import {
@@ -45,6 +47,7 @@ export function createMesh(options: MeshOptions): Mesh {
   const peers = new Map<string, PeerState>()
   const pending = new PendingSignals()
   let lastGeneration = 0
+  let lastMessageId = 0
   let closed = false
 
   const error = (peer: string | null, err: KibitzError): void =>
@@ -54,6 +57,13 @@ export function createMesh(options: MeshOptions): Mesh {
   function nextGeneration(): number {
     lastGeneration = Math.max(lastGeneration + 1, Math.floor(clock.now()))
     return lastGeneration
+  }
+
+  /** Encode and frame one outgoing message (the one copy of its payload; shared by a broadcast). */
+  function frame(data: unknown): FramedMessage {
+    const { kind, bytes } = encodePayload(data, limits)
+    lastMessageId = (lastMessageId + 1) >>> 0 || 1
+    return new FramedMessage(kind, bytes, lastMessageId, frameBytesOf(config.backpressure))
   }
 
   function send(to: string, message: SignalMessage): void {
@@ -402,11 +412,11 @@ export function createMesh(options: MeshOptions): Mesh {
       for (const id of next) if (!peers.has(id)) addPeer(id)
     },
     broadcast(data) {
-      const { kind, bytes } = encodePayload(data, limits)
+      const message = frame(data)
       let count = 0
       for (const st of peers.values()) {
         if (!st.open || st.bye) continue
-        st.queue.enqueue(kind, bytes)
+        st.queue.enqueue(message)
         count++
       }
       return count
@@ -414,8 +424,7 @@ export function createMesh(options: MeshOptions): Mesh {
     sendTo(id, data) {
       const st = getPeer(id)
       if (blocked) throw blocked
-      const { kind, bytes } = encodePayload(data, limits)
-      st.queue.enqueue(kind, bytes)
+      st.queue.enqueue(frame(data))
     },
     onMessage(cb) {
       messageListeners.add(cb)

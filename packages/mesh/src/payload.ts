@@ -21,8 +21,9 @@ export type MeshData = JsonValue | Uint8Array | ArrayBuffer | ArrayBufferView
 export type MeshValue = JsonValue | Uint8Array
 
 /**
- * Encode an outgoing value (M21): binary is copied once (the caller may reuse its buffer); anything
- * else must be plain JSON within the JSON limit. Throws a typed KibitzError.
+ * Encode an outgoing value (M21): binary as a view of the caller's bytes (framing copies it once,
+ * synchronously, so the caller may reuse its buffer); anything else must be plain JSON within the
+ * JSON limit. Throws a typed KibitzError.
  */
 export function encodePayload(
   data: unknown,
@@ -36,7 +37,7 @@ export function encodePayload(
         `binary message of ${bin.byteLength} bytes; the limit is ${limits.maxBinaryBytes}`,
       )
     }
-    return { kind: 'bin', bytes: bin.slice() }
+    return { kind: 'bin', bytes: bin }
   }
   const json = stringifyJson(data, { maxBytes: limits.maxJsonBytes })
   if (!json.ok) throw json.error

@@ -34,7 +34,8 @@ interface Partial {
   kind: PayloadKind
   total: number
   received: number
-  chunks: Uint8Array[]
+  /** The message, filled as chunks arrive (allocated on FIRST: the in-flight budget bounds it). */
+  bytes: Uint8Array
 }
 
 /**
@@ -67,11 +68,18 @@ export class Reassembler {
       }
       const tooBig = this.#checkSize(f.kind, f.total)
       if (tooBig) return tooBig
+      // A FIRST carrying the whole message (its one chunk is all of it) needs no buffer of its own.
+      if (f.bytes.byteLength === f.total) return ok({ kind: f.kind, bytes: f.bytes })
       if (this.#partials.size >= this.limits.maxInFlight)
         return fail(ErrorCode.TOO_LARGE, `more than ${this.limits.maxInFlight} chunked messages`)
       if (this.#inFlightBytes + f.total > this.limits.maxInFlightBytes)
         return fail(ErrorCode.TOO_LARGE, 'chunked messages in flight exceed the byte budget')
-      const partial: Partial = { kind: f.kind, total: f.total, received: 0, chunks: [] }
+      const partial: Partial = {
+        kind: f.kind,
+        total: f.total,
+        received: 0,
+        bytes: new Uint8Array(f.total),
+      }
       this.#partials.set(f.id, partial)
       this.#inFlightBytes += f.total
       return this.#append(f.id, partial, f.bytes)
@@ -99,18 +107,11 @@ export class Reassembler {
       this.#drop(id)
       return fail(ErrorCode.BAD_MESSAGE, `message ${id} overran its declared size`)
     }
-    partial.chunks.push(bytes)
+    partial.bytes.set(bytes, partial.received)
     partial.received += bytes.byteLength
     if (partial.received < partial.total) return ok(null)
     this.#drop(id)
-    if (partial.chunks.length === 1) return ok({ kind: partial.kind, bytes: partial.chunks[0]! })
-    const out = new Uint8Array(partial.total)
-    let at = 0
-    for (const chunk of partial.chunks) {
-      out.set(chunk, at)
-      at += chunk.byteLength
-    }
-    return ok({ kind: partial.kind, bytes: out })
+    return ok({ kind: partial.kind, bytes: partial.bytes })
   }
 
   #drop(id: number): void {

@@ -1,5 +1,5 @@
 import { ErrorCode, KibitzError, type Clock, type TimerHandle } from '@kibitz/protocol'
-import { FRAME_BYTES, OutgoingMessage, type PayloadKind } from './framing.js'
+import { FRAME_BYTES, OutgoingMessage, type FramedMessage } from './framing.js'
 import type { PeerLink } from './peer-link.js'
 
 export interface BackpressureOptions {
@@ -14,6 +14,10 @@ export interface BackpressureOptions {
   /** Largest frame (defaults to {@link FRAME_BYTES}). */
   frameBytes?: number
 }
+
+/** The frame size a queue with these options sends (frame messages with it). */
+export const frameBytesOf = (options: BackpressureOptions): number =>
+  options.frameBytes ?? FRAME_BYTES
 
 export const DEFAULT_BACKPRESSURE: BackpressureOptions = {
   highWaterMark: 1024 * 1024,
@@ -33,7 +37,6 @@ export class SendQueue {
   #queuedBytes = 0
   #link: PeerLink | null = null
   #timer: TimerHandle | null = null
-  #nextId = 1
   #paused = false
   #offDrain: (() => void) | null = null
   bytesSent = 0
@@ -52,17 +55,16 @@ export class SendQueue {
     return this.#queue.length
   }
 
-  enqueue(kind: PayloadKind, bytes: Uint8Array): void {
-    if (this.#queuedBytes + bytes.byteLength > this.options.maxQueuedBytes) {
+  /** Queue a message (framed once by the caller, possibly shared with other peers' queues). */
+  enqueue(message: FramedMessage): void {
+    if (this.#queuedBytes + message.size > this.options.maxQueuedBytes) {
       throw new KibitzError(
         ErrorCode.TOO_LARGE,
         `send queue full (${this.#queuedBytes} bytes queued; limit ${this.options.maxQueuedBytes})`,
       )
     }
-    const id = this.#nextId
-    this.#nextId = (this.#nextId + 1) >>> 0 || 1
-    this.#queue.push(new OutgoingMessage(kind, bytes, id, this.options.frameBytes ?? FRAME_BYTES))
-    this.#queuedBytes += bytes.byteLength
+    this.#queue.push(new OutgoingMessage(message))
+    this.#queuedBytes += message.size
     this.pump()
   }
 
