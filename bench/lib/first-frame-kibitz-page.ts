@@ -3,6 +3,8 @@
  * it — `createCall` through the broker, `join({ cam: true })`, the other participant's `stream`
  * bound to a `<video>`. Query: `signal` (broker URL), `room`, `name`.
  */
+// First: the opt-in trace patches browser APIs before any library module evaluates.
+import { traceMarks } from './first-frame-probe.js'
 import { createCall } from '@kibitz/call'
 import { loopbackOnly } from '@kibitz/mesh'
 import {
@@ -17,6 +19,7 @@ const query = new URLSearchParams(location.search)
 const result: FirstFrameResult = { firstFrameMs: null, error: null, marks: {} }
 window.firstFrame = result
 mark(result, 'script')
+result.marks = Object.assign(traceMarks, result.marks)
 markPeerConnections(result)
 const video = addVideo()
 watchFirstFrames(video, result)

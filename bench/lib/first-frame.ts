@@ -25,6 +25,15 @@ import { percentileSorted, round } from './stats.js'
 import { renderTable } from './table.js'
 
 const log = (s: string) => console.error(s)
+/** `KIBITZ_BENCH_TRACE=1`: the Kibitz pages record a start-up trace (first-frame-probe.ts), logged per page. */
+const TRACE = process.env.KIBITZ_BENCH_TRACE === '1'
+
+/** A page's marks in time order (ms since its navigation), then its first frame. */
+function traceLine(p: FirstFrameResult): string {
+  const marks = Object.entries(p.marks).sort((x, y) => x[1] - y[1])
+  return `${marks.map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} → frame ${Math.round(p.firstFrameMs!)}`
+}
+
 /** One page pair gets this long to show each other's camera. */
 const ROUND_TIMEOUT_MS = 20_000
 
@@ -115,8 +124,17 @@ export async function measureFirstFrame(rounds: number): Promise<FirstFrameResul
   }
   const lib = join(BENCH_DIR, 'lib')
   const [kibitzJs, bareJs, broker, relay] = await Promise.all([
-    bundleForBrowser({ entry: join(lib, 'first-frame-kibitz-page.ts'), resolveDir: lib }),
-    bundleForBrowser({ entry: join(lib, 'first-frame-bare-page.ts'), resolveDir: lib }),
+    // Minified, as production pages ship (start-up includes parsing the page's script).
+    bundleForBrowser({
+      entry: join(lib, 'first-frame-kibitz-page.ts'),
+      resolveDir: lib,
+      minify: true,
+    }),
+    bundleForBrowser({
+      entry: join(lib, 'first-frame-bare-page.ts'),
+      resolveDir: lib,
+      minify: true,
+    }),
     startBroker({ port: 0, host: '127.0.0.1' }),
     startRoomRelay(),
   ])
@@ -137,8 +155,9 @@ export async function measureFirstFrame(rounds: number): Promise<FirstFrameResul
     const kibitz = async (keep: boolean) => {
       const room = `first-frame-${process.pid}-${n++}`
       const url = (name: string) =>
-        `${server.url}/kibitz.html?${new URLSearchParams({ signal: broker.url, room, name })}`
+        `${server.url}/kibitz.html?${new URLSearchParams({ signal: broker.url, room, name, ...(TRACE ? { trace: '1' } : {}) })}`
       const r = await pair(chromium, [url('a'), url('b')], 'kibitz')
+      if (TRACE) for (const p of r) log(`   trace ${traceLine(p)}`)
       if (keep) record(out.kibitz, r)
     }
     const bare = async (keep: boolean) => {

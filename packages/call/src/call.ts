@@ -352,7 +352,18 @@ export function createCall(options: CallOptions): Call {
     }
     const room = createRoom({
       room: roomId,
-      connect: (tag) => connectBroker(signalHost, tag),
+      connect: (tag) => {
+        const transport = connectBroker(signalHost, tag)
+        // The socket is opening: do the page's other start-up work while its handshake runs
+        // (ahead of it, the first fetch and the first AudioContext each held the page for tens
+        // of ms before the socket even existed: bench mesh, first frame).
+        setTimeout(() => {
+          if (session !== s) return
+          void iceServers()
+          warmPlaceholders()
+        }, 0)
+        return transport
+      },
       name: profile.name,
       identity,
       meta: wireMeta(),
@@ -363,6 +374,13 @@ export function createCall(options: CallOptions): Call {
       ...(options.timing ? { timing: options.timing } : {}),
     })
     const s: Session = { room, mesh: null, iceServers: null, offs: [] }
+    let ice: ReturnType<typeof fetchIceServers> | null = null
+    const iceServers = () =>
+      (ice ??= fetchIceServers({
+        turnHost: options.turnHost ?? signalHost,
+        ...(options.licenseKey ? { licenseKey: options.licenseKey } : {}),
+        ...(options.grant ? { grant: options.grant } : {}),
+      }))
     session = s
     s.offs.push(
       room.subscribe(onRoomChange),
@@ -373,22 +391,19 @@ export function createCall(options: CallOptions): Call {
       }),
     )
     refresh()
-    const ice = fetchIceServers({
-      turnHost: options.turnHost ?? signalHost,
-      ...(options.licenseKey ? { licenseKey: options.licenseKey } : {}),
-      ...(options.grant ? { grant: options.grant } : {}),
-    })
-    // Capture while presence connects: the camera is ready when the first link opens.
+    // Presence first (its socket opens as soon as the room keys exist), then the capture: the
+    // camera is ready when the first link opens.
+    const started = room.start()
     const devices = applyDevices(opts)
     try {
-      await room.start()
+      await started
     } catch (err) {
       error = err instanceof KibitzError ? err : new KibitzError(ErrorCode.INTERNAL, String(err))
       await devices
       await teardown()
       throw error
     }
-    const iceResult = await ice
+    const iceResult = await iceServers()
     if (session !== s) {
       await devices
       media.stopAll()
@@ -401,6 +416,16 @@ export function createCall(options: CallOptions): Call {
     await devices
     // Left while the devices were opening: nothing may stay captured.
     if (session !== s) media.stopAll()
+  }
+
+  /**
+   * Make our own placeholders (cached per kind) before the first link needs them: a page's first
+   * AudioContext can take tens of ms, which on the roster's path delayed the roster and the first
+   * offer. A caller's factory is only called when links need it.
+   */
+  function warmPlaceholders(): void {
+    if (!placeholders) return
+    for (const kind of ['audio', 'video'] as const) placeholders.placeholder(kind)
   }
 
   async function applyDevices(opts: { mic?: boolean; cam?: boolean }): Promise<void> {

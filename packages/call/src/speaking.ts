@@ -87,7 +87,8 @@ export function createSpeakingDetector(
       unwatch(id)
       if (!track) return
       try {
-        ctx ??= new Ctx()
+        // Only analysed, never played: no output device (Chromium 110+; others ignore it).
+        ctx ??= new Ctx({ sinkId: { type: 'none' } } as AudioContextOptions)
         // Created outside a user gesture it may start suspended: try now (a page that captures
         // media may run it), and again on the page's next click or key press (Safari's rule).
         if (ctx.state === 'suspended') resumeOnGesture(ctx)

@@ -42,7 +42,11 @@ export function browserPlaceholders(options: BrowserPlaceholderOptions = {}): Pl
   function audio(): MediaStreamTrack | null {
     const Ctx = options.AudioContext ?? globalThis.AudioContext
     if (typeof Ctx !== 'function') return null
-    context = new Ctx()
+    // No output device: the context only feeds the placeholder track. Opening the default
+    // output held the page for 70–140 ms on a first AudioContext in Chromium (bench mesh, first
+    // frame); `sinkId: { type: 'none' }` (Chromium 110+) renders the graph without one. Browsers
+    // without the option ignore it.
+    context = new Ctx({ sinkId: { type: 'none' } } as AudioContextOptions)
     // Made on first use, normally after the user clicked "join", so autoplay policy lets it run.
     void context.resume().catch(() => undefined)
     const destination = context.createMediaStreamDestination()

@@ -9,8 +9,10 @@ import type { LaneTracks, LinkMedia } from './peer-link.js'
  * `MEDIA_LANES` order, m-lines keep creation order, so on both sides a lane is its position
  * among the transceivers of its kind (1st audio = audio, 2nd = shareAudio, 1st video = video,
  * 2nd = share). The answerer adds nothing: it turns the offer's transceivers sendrecv right after
- * `setRemoteDescription` (before the answer is made) and sets their tracks, so the first answer is
- * sendrecv on every lane and no second offer is ever needed. Tracks only change by `replaceTrack`.
+ * `setRemoteDescription` (before the answer is made), so the first answer is sendrecv on every lane
+ * and no second offer is ever needed; it sets their tracks once its answer is applied (a
+ * `replaceTrack` queued before the answer would hold the answer back on the connection's chain of
+ * operations). Tracks only change by `replaceTrack`.
  */
 
 /** The track kind a lane carries. */
@@ -37,6 +39,7 @@ export interface MediaPeerConnection {
   addTransceiver(trackOrKind: MediaStreamTrack | string, init?: { direction?: string }): Transceiver
   getTransceivers(): Transceiver[]
   setRemoteDescription(description: unknown): Promise<void>
+  setLocalDescription(description?: unknown): Promise<void>
 }
 
 export interface LinkMediaHooks {
@@ -66,6 +69,8 @@ export function attachLinkMedia(
   const senders = new Map<MediaLane, Sender>()
   const chains = new Map<MediaLane, Promise<void>>()
   const live = new Set<MediaLane>()
+  /** The answerer's lanes, taken at the offer: their tracks go on once the answer is applied. */
+  const afterAnswer: MediaLane[] = []
   let remoteSends = false
 
   if (initiator) {
@@ -94,15 +99,14 @@ export function attachLinkMedia(
     return next
   }
 
-  async function afterRemoteDescription(description: unknown): Promise<void> {
+  function afterRemoteDescription(description: unknown): void {
     const sdp = (description as { sdp?: unknown } | null)?.sdp
     const sections = typeof sdp === 'string' ? remoteDirections(sdp) : new Map<string, boolean>()
-    const swaps: Promise<void>[] = []
     for (const [lane, t] of lanesOf(pc.getTransceivers())) {
       if (!initiator && !senders.has(lane)) {
         t.direction = 'sendrecv'
         senders.set(lane, t.sender)
-        swaps.push(apply(lane))
+        afterAnswer.push(lane)
       }
       if (t.mid !== null && sections.get(t.mid) === true) {
         remoteSends = true
@@ -112,7 +116,6 @@ export function attachLinkMedia(
         }
       }
     }
-    await Promise.all(swaps)
   }
 
   // Runs inside whatever calls setRemoteDescription (the link creates its answer after it).
@@ -120,11 +123,16 @@ export function attachLinkMedia(
   pc.setRemoteDescription = async (description: unknown) => {
     await setRemote(description)
     try {
-      await afterRemoteDescription(description)
+      afterRemoteDescription(description)
     } catch (cause) {
       // A lane that cannot be set up must not fail the link (its data channel still works).
       hooks.error(new KibitzError(ErrorCode.INTERNAL, 'media lanes not set up', { cause }))
     }
+  }
+  const setLocal = pc.setLocalDescription.bind(pc)
+  pc.setLocalDescription = async (description?: unknown) => {
+    await setLocal(description)
+    for (const lane of afterAnswer.splice(0)) void apply(lane)
   }
 
   return {

@@ -289,6 +289,49 @@ describe('R4 R5 R6: claim-or-join, announce and the roster', () => {
     expect(w.violations).toEqual([])
   })
 
+  test('R4: join and claim travel in one flight (one round trip to hold the slot, two to a roster)', async () => {
+    // Every hop takes exactly 10 ms: a request and its reply take 20 ms, and so does a frame
+    // (sender → broker → receiver).
+    const clock = createManualClock(0)
+    const bus = createLocalBus({ clock, latency: { min: 10, max: 10 } })
+    const spawn = (name: string, i: number) => {
+      const room = createRoom({
+        room: 'one-flight',
+        name,
+        identity: `one-flight-${name}`,
+        timing: TIMING,
+        clock,
+        random: createSeededRandom(i),
+        connect: (t) => bus.connect(t),
+      })
+      const on = { role: null as number | null, roster: null as number | null }
+      room.subscribe(() => {
+        const s = room.getSnapshot()
+        if (s.authority !== null) on.role ??= clock.now()
+        if (s.participants.length === 2) on.roster ??= clock.now()
+      })
+      void room.start()
+      return { room, on }
+    }
+    const step = async (until: number) => {
+      while (clock.now() < until) await clock.advance(1)
+    }
+    // Two peers race for a vacant slot: one holds it after one round trip; the other learns the
+    // winner from its own (refused) claim in the same flight, announces, and has the roster back
+    // 40 ms later.
+    const a = spawn('a', 1)
+    const b = spawn('b', 2)
+    await step(100)
+    const [winner, loser] = a.room.getSnapshot().isAuthority ? [a, b] : [b, a]
+    expect(winner.room.getSnapshot().isAuthority).toBe(true)
+    expect(winner.on.role).toBe(20)
+    expect(loser.on.role).toBe(20)
+    expect(winner.on.roster).toBe(40)
+    expect(loser.on.roster).toBe(60)
+    // Sequentially (join, then claim, then announce) the loser was rostered at 80 ms.
+    await Promise.all([a.room.leave(), b.room.leave(), clock.advance(100)])
+  })
+
   test('R6: the authority is first; entries carry name, avatar, cam, mic, role, meta, engine', async () => {
     const { w, a, b, c } = await trio(2)
     const engine = { v: ENGINE_VERSION, p: PROTOCOL_VERSION, f: [...FEATURES] }

@@ -602,7 +602,10 @@ export function createRoom(options: RoomOptions): Room {
         t.on('reset', ({ self: s, authority: a }) => void serial.run(() => onReset(s, a))),
         t.on('closed', () => void serial.run(() => removedOrLeft())),
       )
-      const joined = await t.join()
+      // Join and claim in one flight: the broker answers them in order, and a claim on a held slot
+      // is only refused. The first joiner holds the slot after one round trip instead of two, and
+      // a joiner that raced another for a vacant slot learns the winner without a third.
+      const [joined, claimed] = await Promise.all([t.join(), t.claim()])
       if (stopped()) {
         // leave() ran while we were joining: it could not reach this transport yet.
         for (const u of unsubs.splice(0)) u()
@@ -619,7 +622,13 @@ export function createRoom(options: RoomOptions): Room {
       await serial.run(async () => {
         self = joined.value.self
         phase = 'joined'
-        if (joined.value.authority === null) await claim()
+        if (claimed.ok) {
+          if (claimed.value.granted) becomeAuthority()
+          else if (claimed.value.authority !== null && claimed.value.authority !== self)
+            becomeMember(claimed.value.authority)
+        }
+        // The pipelined claim was refused or lost: the sequential way.
+        if (role === 'none' && joined.value.authority === null) await claim()
         if (role === 'none') {
           if (joined.value.authority !== null) becomeMember(joined.value.authority)
           else await rediscover()

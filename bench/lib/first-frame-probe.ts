@@ -1,0 +1,106 @@
+/**
+ * Opt-in start-up trace for the Kibitz first-frame page (`KIBITZ_BENCH_TRACE=1`, which adds
+ * `trace=1` to the page URL). Imported first by the page, so it patches the browser APIs before
+ * any library module evaluates and keeps a reference to them (socket.io-client reads `WebSocket`
+ * at import). Marks are ms since navigation, the first time each is reached:
+ *
+ * - `ws0`/`ws` before/after `new WebSocket`, `wsopen`, `txN`/`rxN` the Nth message sent/received;
+ * - `fetch`/`fetchret`/`fetched`: `fetch()` called, returned (its synchronous cost), answered;
+ * - `gum`/`gumret`/`gumok`: the same for `getUserMedia`;
+ * - `decN>`/`decN<`: the Nth WebCrypto decrypt (a sealed frame opened);
+ * - `createOffer>`/`<`, `createAnswer`, `setLocalDescription`, `setRemoteDescription`,
+ *   `addTransceiver`, `rtN>kind`/`rtN<` (`replaceTrack`): the connection's operations;
+ * - `ac<at>` = ms a `new AudioContext()` held the page; `long<at>` = a long task's duration.
+ *
+ * Without `trace=1` it does nothing.
+ */
+export const traceMarks: Record<string, number> = {}
+
+if (new URLSearchParams(location.search).get('trace') === '1') install(traceMarks)
+
+function install(marks: Record<string, number>): void {
+  const m = (n: string) => (marks[n] ??= performance.now())
+
+  const NativeWebSocket = window.WebSocket
+  let tx = 0
+  let rx = 0
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      m('ws0')
+      super(url, protocols)
+      m('ws')
+      this.addEventListener('open', () => m('wsopen'))
+      this.addEventListener('message', () => m(`rx${++rx}`))
+    }
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      m(`tx${++tx}`)
+      super.send(data)
+    }
+  } as typeof WebSocket
+
+  const nativeFetch = window.fetch
+  window.fetch = (...args) => {
+    m('fetch')
+    const p = nativeFetch(...args)
+    m('fetchret')
+    return p.then((r) => (m('fetched'), r))
+  }
+
+  const devices = navigator.mediaDevices
+  const gum = devices.getUserMedia.bind(devices)
+  devices.getUserMedia = (c) => {
+    m('gum')
+    const p = gum(c)
+    m('gumret')
+    return p.then((s) => (m('gumok'), s))
+  }
+
+  const NativeAudioContext = window.AudioContext
+  window.AudioContext = class extends NativeAudioContext {
+    constructor(o?: AudioContextOptions) {
+      const at = performance.now()
+      super(o)
+      marks[`ac${Math.round(at)}`] = performance.now() - at
+    }
+  } as typeof AudioContext
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) marks[`long${Math.round(e.startTime)}`] = e.duration
+  }).observe({ type: 'longtask', buffered: true })
+
+  const pc = RTCPeerConnection.prototype as unknown as Record<string, (...a: unknown[]) => unknown>
+  for (const name of [
+    'setRemoteDescription',
+    'setLocalDescription',
+    'createOffer',
+    'createAnswer',
+  ]) {
+    const native = pc[name]!
+    pc[name] = function (this: unknown, ...a: unknown[]) {
+      m(`${name}>`)
+      return (native.apply(this, a) as Promise<unknown>).then((v) => (m(`${name}<`), v))
+    }
+  }
+  const addTransceiver = pc.addTransceiver!
+  pc.addTransceiver = function (this: unknown, ...a: unknown[]) {
+    m('addTransceiver')
+    return addTransceiver.apply(this, a)
+  }
+
+  const sender = RTCRtpSender.prototype
+  const replaceTrack = sender.replaceTrack
+  let n = 0
+  sender.replaceTrack = function (this: RTCRtpSender, t: MediaStreamTrack | null) {
+    const k = ++n
+    m(`rt${k}>${t?.kind ?? 'null'}`)
+    return replaceTrack.call(this, t).then((v) => (m(`rt${k}<`), v))
+  }
+
+  const subtle = crypto.subtle
+  const decrypt = subtle.decrypt.bind(subtle)
+  let d = 0
+  subtle.decrypt = (...a: Parameters<SubtleCrypto['decrypt']>) => {
+    const k = ++d
+    m(`dec${k}>`)
+    return decrypt(...a).then((v) => (m(`dec${k}<`), v))
+  }
+}
