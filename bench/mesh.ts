@@ -450,7 +450,7 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
       rounds: { type: 'string', default: '5' },
       mesh8: { type: 'string', default: '5' },
       systems: { type: 'string', default: 'raw_dc,simple_peer,mesh' },
-      'first-frame': { type: 'string', default: '5' },
+      'first-frame': { type: 'string', default: '10' },
     },
   })
   const int = (name: string, v: string, min: number, max: number) => {

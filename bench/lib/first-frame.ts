@@ -5,12 +5,12 @@
  * (= ms since its own navigation started) when its `<video>` presents the first frame of the
  * other page's camera (`requestVideoFrameCallback`, width > 2). A round is the later of the two
  * pages. Kibitz = the headless controller (`createCall` + `join({ cam: true })` through the real
- * broker, in this process: presence, TURN lookup, the mesh with its four lanes, the camera
- * swapped in by `replaceTrack`); bare = simple-peer with the camera as its stream over a trivial
- * in-process WebSocket relay. Same browser, flags and loopback-only ICE; rounds alternate order.
+ * broker: presence, TURN lookup, the mesh with its four lanes, the camera swapped in by
+ * `replaceTrack`); bare = simple-peer with the camera as its stream over a trivial WebSocket relay
+ * (`room-relay-server.ts`). Both signaling servers run as child processes (plain-node bundles).
+ * Same browser, flags and loopback-only ICE; minified page bundles; rounds alternate order.
  */
 import { join } from 'node:path'
-import { startBroker } from '@kibitz/broker'
 import {
   bundleForBrowser,
   hasChromium,
@@ -18,9 +18,10 @@ import {
   serveStatic,
   type ChromiumHandle,
 } from '@kibitz/test-utils'
-import { WebSocketServer, type WebSocket } from 'ws'
 import type { FirstFrameResult } from './first-frame-types.js'
-import { BENCH_DIR, type FlatResult } from './results.js'
+import { bundleEntry } from './bundle.js'
+import { startEntry } from './proc.js'
+import { BENCH_DIR, REPO_DIR, type FlatResult } from './results.js'
 import { percentileSorted, round } from './stats.js'
 import { renderTable } from './table.js'
 
@@ -57,39 +58,6 @@ function record(series: FirstFrameSeries, pages: FirstFrameResult[]): void {
   }
 }
 
-/** A relay for the bare pages: text from one socket of `?room=` goes to the others (queued while alone). */
-async function startRoomRelay(): Promise<{ url: string; close(): Promise<void> }> {
-  const rooms = new Map<string, { members: Set<WebSocket>; backlog: string[] }>()
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false })
-  await new Promise<void>((resolve) => wss.once('listening', resolve))
-  wss.on('connection', (ws, req) => {
-    const name = new URL(req.url ?? '/', 'http://relay').searchParams.get('room') ?? ''
-    const room = rooms.get(name) ?? { members: new Set<WebSocket>(), backlog: [] }
-    rooms.set(name, room)
-    for (const text of room.backlog.splice(0)) ws.send(text)
-    room.members.add(ws)
-    ws.on('message', (data) => {
-      const text = String(data)
-      const others = [...room.members].filter((m) => m !== ws)
-      if (others.length === 0) room.backlog.push(text)
-      for (const other of others) other.send(text)
-    })
-    ws.on('close', () => {
-      room.members.delete(ws)
-      if (room.members.size === 0) rooms.delete(name)
-    })
-  })
-  const { port } = wss.address() as { port: number }
-  return {
-    url: `ws://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const ws of wss.clients) ws.terminate()
-        wss.close(() => resolve())
-      }),
-  }
-}
-
 /** Open two fresh contexts, navigate both at once, resolve to each page's first-frame time. */
 async function pair(chromium: ChromiumHandle, urls: [string, string], tag: string) {
   const pages = await Promise.all(
@@ -104,7 +72,8 @@ async function pair(chromium: ChromiumHandle, urls: [string, string], tag: strin
       pages.map(async (p) => {
         const handle = await p.waitForFunction(done, null, {
           timeout: ROUND_TIMEOUT_MS,
-          polling: 20,
+          // Checked in the page each frame: no polling traffic through this process.
+          polling: 'raf',
         })
         const r = (await handle.jsonValue()) as FirstFrameResult
         if (r.error !== null || r.firstFrameMs === null) throw new Error(`${tag}: ${r.error}`)
@@ -123,7 +92,9 @@ export async function measureFirstFrame(rounds: number): Promise<FirstFrameResul
     return null
   }
   const lib = join(BENCH_DIR, 'lib')
-  const [kibitzJs, bareJs, broker, relay] = await Promise.all([
+  // The signaling servers run as their own processes (plain-node bundles), as they would in
+  // production: never on the event loop that drives the browser.
+  const [kibitzJs, bareJs, brokerEntry, relayEntry] = await Promise.all([
     // Minified, as production pages ship (start-up includes parsing the page's script).
     bundleForBrowser({
       entry: join(lib, 'first-frame-kibitz-page.ts'),
@@ -135,8 +106,18 @@ export async function measureFirstFrame(rounds: number): Promise<FirstFrameResul
       resolveDir: lib,
       minify: true,
     }),
-    startBroker({ port: 0, host: '127.0.0.1' }),
-    startRoomRelay(),
+    bundleEntry(join(REPO_DIR, 'packages/broker/src/cli.ts'), 'first-frame-broker'),
+    bundleEntry(join(lib, 'room-relay-server.ts'), 'first-frame-relay'),
+  ])
+  const [broker, relay] = await Promise.all([
+    startEntry({
+      name: 'kibitz broker',
+      nodeArgs: [],
+      entry: brokerEntry,
+      args: ['--host', '127.0.0.1'],
+      cwd: REPO_DIR,
+    }),
+    startEntry({ name: 'room relay', nodeArgs: [], entry: relayEntry, cwd: REPO_DIR }),
   ])
   const html = (script: string) => `<!doctype html><body><script src="/${script}"></script></body>`
   const server = await serveStatic({
@@ -163,7 +144,7 @@ export async function measureFirstFrame(rounds: number): Promise<FirstFrameResul
     const bare = async (keep: boolean) => {
       const room = `bare-${n++}`
       const url = (initiator: string) =>
-        `${server.url}/bare.html?${new URLSearchParams({ relay: relay.url, room, initiator })}`
+        `${server.url}/bare.html?${new URLSearchParams({ relay: relay.url.replace('http:', 'ws:'), room, initiator })}`
       const r = await pair(chromium, [url('1'), url('0')], 'bare')
       if (keep) record(out.bare, r)
     }
@@ -179,8 +160,8 @@ export async function measureFirstFrame(rounds: number): Promise<FirstFrameResul
   } finally {
     await chromium.stop()
     await server.close()
-    await relay.close()
-    await broker.close()
+    await relay.stop()
+    await broker.stop()
   }
   return out
 }

@@ -61,7 +61,13 @@ export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOpt
   let pc: RTCPeerConnection
   try {
     const Ctor = wrtc.RTCPeerConnection as typeof RTCPeerConnection
-    pc = new Ctor({ iceServers: link.iceServers, iceTransportPolicy: link.iceTransportPolicy })
+    pc = new Ctor({
+      iceServers: link.iceServers,
+      iceTransportPolicy: link.iceTransportPolicy,
+      // One transport for the data channel and all four lanes from the start: ICE gathers and
+      // trickles one set of candidates, not one per media kind until the answer bundles them.
+      bundlePolicy: 'max-bundle',
+    })
   } catch (cause) {
     return deadLink(
       initiator,
