@@ -342,15 +342,17 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
   const result: FlatResult = { loadavg_1m_at_start: round(loadavg()[0] ?? 0) }
   const systems = [rawDc, simplePeer, meshSystem].filter((s) => opts.systems.includes(s.name))
   const rows: (string | number)[][] = []
-  // Connect times per system, then one pair each; latency blocks and bulk rounds then rotate
-  // through the systems, so load drift on this shared machine lands on all of them alike.
-  const pairs: Pair[] = []
+  // Connect times per system with nothing else open (idle node-datachannel connections make new
+  // ones stall on their DTLS retransmit far more often), then one pair each; latency blocks and
+  // bulk rounds rotate through the systems, so load drift on this shared machine lands on all of
+  // them alike.
   const connects: number[][] = []
   for (const system of systems) {
     log(`== ${system.name}: ${opts.connects} connects`)
     connects.push(await measureConnect(system, opts.connects))
-    pairs.push(await system.connect())
   }
+  const pairs: Pair[] = []
+  for (const system of systems) pairs.push(await system.connect())
   const lat: number[][] = systems.map(() => [])
   const tput: number[][] = systems.map(() => [])
   const rotation = (k: number) => systems.map((_, i) => (i + k) % systems.length)
