@@ -34,7 +34,7 @@ import type {
   RoomPhase,
   RoomSnapshot,
 } from './types.js'
-import { PresenceWire } from './wire.js'
+import { PresenceWire, type Inbound } from './wire.js'
 
 export const DEFAULT_TIMING: PresenceTiming = {
   pingMs: 2500,
@@ -347,9 +347,9 @@ export function createRoom(options: RoomOptions): Room {
 
   // ── inbound ────────────────────────────────────────────────────────────────────────────────
 
-  async function onFrame(from: string, payload: Uint8Array): Promise<void> {
-    if (!wire || phase === 'left' || phase === 'removed') return
-    const opened = await wire.open(payload)
+  async function onFrame(from: string, opening: Promise<Inbound> | null): Promise<void> {
+    if (!opening || !wire || phase === 'left' || phase === 'removed') return
+    const opened = await opening
     if (opened.plane === null) {
       events.emit('dropped', { from, code: opened.code })
       return
@@ -596,7 +596,11 @@ export function createRoom(options: RoomOptions): Room {
       transport = t
       wire = new PresenceWire(keys.value, t, outbox, (work) => clock.track?.(work) ?? work)
       unsubs.push(
-        t.on('frame', ({ from, payload }) => void serial.run(() => onFrame(from, payload))),
+        t.on('frame', ({ from, payload }) => {
+          // Opened at once (a burst of frames decrypts in parallel), handled in arrival order.
+          const opened = wire?.open(payload) ?? null
+          void serial.run(() => onFrame(from, opened))
+        }),
         t.on('vacated', () => void serial.run(onVacated)),
         t.on('memberLeft', ({ id }) => void serial.run(() => onMemberLeft(id))),
         t.on('reset', ({ self: s, authority: a }) => void serial.run(() => onReset(s, a))),

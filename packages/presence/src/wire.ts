@@ -25,8 +25,8 @@ export type Inbound =
 
 /**
  * Sealed frames over a room transport: the presence plane and the mesh's signaling plane share the
- * broker (both discriminated by `t`, with disjoint kinds). Outbound: validate → JSON → seal, in order
- * (one serial queue), then a directed send. Inbound: open → decode by kind; anything that fails is
+ * broker (both discriminated by `t`, with disjoint kinds). Outbound: validate → JSON → seal (started
+ * at once), then directed sends in submission order (one serial queue). Inbound: open → decode by kind; anything that fails is
  * reported and dropped (never thrown).
  */
 export class PresenceWire {
@@ -46,8 +46,11 @@ export class PresenceWire {
       return
     }
     const bytes = encoder.encode(encoded.value)
+    // Sealed at once (a burst — an offer and its candidates, a roster to every member — seals in
+    // parallel); sent in order by the outbox.
+    const sealing = this.track(seal(this.keys, bytes))
     void this.outbox.run(async () => {
-      const sealed = await this.track(seal(this.keys, bytes))
+      const sealed = await sealing
       if (sealed.ok) this.transport.send(to, sealed.value)
       else console.error(`[kibitz] sealing ${message.t} failed: ${sealed.error.message}`)
     })
