@@ -103,7 +103,8 @@ export class OutgoingMessage {
 
   /** The next frame, or null when every frame went out. */
   next(): Uint8Array | null {
-    return this.message.frames[this.#index++] ?? null
+    if (this.done) return null
+    return this.message.frames[this.#index++]!
   }
 }
 
