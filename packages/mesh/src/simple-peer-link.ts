@@ -3,6 +3,7 @@ import SimplePeer from 'simple-peer'
 import { filterSdpCandidates, type CandidateFilter } from './candidates.js'
 import { setUpLinkMedia, type MediaPeerConnection } from './link-media.js'
 import { readLinkStats } from './link-stats.js'
+import { DRAIN_THRESHOLD_BYTES } from './rtc-peer-link.js'
 import {
   DATA_CHANNEL_LABEL,
   type LinkSignal,
@@ -118,6 +119,9 @@ export function createSimplePeerLink(
     const channel = (peer as unknown as { _channel?: RTCDataChannel | null })._channel
     if (!channel || typeof channel.addEventListener !== 'function') return
     channel.binaryType = 'arraybuffer'
+    // Drain at the send queue's low-water mark, as the direct link does (simple-peer's own write
+    // path, which we do not use, set 64 KiB).
+    channel.bufferedAmountLowThreshold = DRAIN_THRESHOLD_BYTES
     channel.onmessage = (event: MessageEvent) => deliver(event.data)
     channel.addEventListener('bufferedamountlow', () => {
       if (!closed) events.emit('drain', {})
