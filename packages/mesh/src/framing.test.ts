@@ -97,6 +97,42 @@ describe('framing (M20–M23)', () => {
 })
 
 describe('send queue backpressure (M24, M25)', () => {
+  it('small messages do not read bufferedAmount each time: an upper bound stands in', () => {
+    let reads = 0
+    let buffered = 0
+    const link = {
+      initiator: true,
+      connected: true,
+      get bufferedAmount() {
+        reads++
+        return buffered
+      },
+      send(frame: Uint8Array) {
+        buffered += frame.byteLength
+      },
+      signal() {},
+      on: () => () => {},
+      destroy() {},
+    } satisfies PeerLink
+    const clock: Clock = {
+      now: () => 0,
+      setTimeout: () => 0,
+      clearTimeout: () => undefined,
+      setInterval: () => 0,
+      clearInterval: () => undefined,
+    }
+    const q = new SendQueue(clock)
+    q.attach(link)
+    for (let i = 0; i < 1000; i++) q.enqueue(new FramedMessage('bin', new Uint8Array(16), i + 1))
+    expect(q.length).toBe(0)
+    expect(reads).toBe(1) // once on the fresh link; 17 kB sent since stays under the mark
+    // Once the bound passes the high-water mark it reads again, and pauses on a full channel.
+    for (let i = 0; i < 20; i++) q.enqueue(new FramedMessage('bin', new Uint8Array(60_000), i + 1))
+    expect(reads).toBeGreaterThan(1)
+    expect(buffered).toBeLessThanOrEqual(1024 * 1024 + 60_001)
+    expect(q.length).toBeGreaterThan(0)
+  })
+
   it('pauses above the high-water mark and resumes by polling, with no bufferedamountlow event', async () => {
     // A fake channel that drains 100 KiB every 2 ms and has no events at all.
     let buffered = 0

@@ -39,6 +39,12 @@ export class SendQueue {
   #timer: TimerHandle | null = null
   #paused = false
   #offDrain: (() => void) | null = null
+  /**
+   * An upper bound of the link's `bufferedAmount`: its last reading plus what we sent since (only
+   * this queue writes to the channel). Reading it calls into the WebRTC stack (a lock in
+   * libdatachannel) — with the bound, a small message is sent without it. Infinity = read next.
+   */
+  #bound = Number.POSITIVE_INFINITY
   bytesSent = 0
   messagesSent = 0
 
@@ -71,12 +77,14 @@ export class SendQueue {
   /** Start writing to an open link. */
   attach(link: PeerLink): void {
     this.#link = link
+    this.#bound = Number.POSITIVE_INFINITY
     this.#offDrain?.()
     // Resume at once when the channel says it drained; the poll stays as the fallback (M24).
     this.#offDrain = link.on('drain', () => {
       if (!this.#paused || this.#link !== link) return
       this.#cancelPoll()
       this.#paused = false
+      this.#bound = Number.POSITIVE_INFINITY
       this.pump()
     })
     this.pump()
@@ -105,7 +113,8 @@ export class SendQueue {
     // Safety net for stacks whose bufferedAmount lags behind send(): yield after a window's worth.
     let sentThisTurn = 0
     while (this.#queue.length > 0) {
-      if (link.bufferedAmount > highWaterMark || sentThisTurn > highWaterMark) {
+      if (this.#bound > highWaterMark) this.#bound = link.bufferedAmount
+      if (this.#bound > highWaterMark || sentThisTurn > highWaterMark) {
         this.#pauseUntil(lowWaterMark)
         return
       }
@@ -120,6 +129,7 @@ export class SendQueue {
         }
         this.bytesSent += frame.byteLength
         sentThisTurn += frame.byteLength
+        this.#bound += frame.byteLength
       }
       if (message.done) {
         this.#queue.shift()
@@ -143,6 +153,7 @@ export class SendQueue {
         return
       }
       this.#paused = false
+      this.#bound = Number.POSITIVE_INFINITY
       this.pump()
     }
     this.#timer = this.clock.setTimeout(poll, this.options.pollMs)
