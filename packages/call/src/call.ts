@@ -264,6 +264,8 @@ export function createCall(options: CallOptions): Call {
       ...(options.candidateFilter ? { candidateFilter: options.candidateFilter } : {}),
       ...(placeholder ? { media: { placeholder } } : {}),
       limits: { maxJsonBytes: APP_JSON_LIMIT },
+      // In a page, an offer is ready before the first peer appears (M41).
+      prewarm: options.wrtc === undefined,
       ...options.meshOptions,
     })
     s.mesh = mesh

@@ -83,6 +83,19 @@ export class MeshMedia {
     return out
   }
 
+  /** Placeholders on every lane: what a link whose peer is not known yet may send (M41). */
+  placeholderTracks(): LaneTracks {
+    const out = emptyLanes()
+    for (const lane of MEDIA_LANES) out[lane] = this.#placeholder(LANE_KIND[lane])
+    return out
+  }
+
+  /** Put `peer`'s effective tracks on its current link (after a gate change or a spare link). */
+  apply(peer: string): void {
+    const link = this.#links.get(peer)
+    for (const lane of MEDIA_LANES) link?.media?.setTrack(lane, this.#effective(peer, lane))
+  }
+
   /** The link now current for `peer`; its remote lanes are announced through `onTrack`. */
   attach(
     peer: string,
@@ -133,8 +146,7 @@ export class MeshMedia {
     }
     if (withheld.length === 0) this.#gates.delete(peer)
     else this.#gates.set(peer, new Set(withheld))
-    const link = this.#links.get(peer)
-    for (const lane of MEDIA_LANES) link?.media?.setTrack(lane, this.#effective(peer, lane))
+    this.apply(peer)
   }
 
   gate(peer: string): MediaLane[] {

@@ -66,6 +66,12 @@ export interface MeshOptions {
   byeFlushMs?: number
   backpressure?: Partial<BackpressureOptions>
   limits?: Partial<ReassemblyLimits>
+  /**
+   * M41: while the mesh has no peers, keep one initiator link built (connection, lanes, data
+   * channel, offer, candidates; placeholders only) and use it for the first peer we dial, so our
+   * offer leaves at once. Costs an idle connection while alone. Default false.
+   */
+  prewarm?: boolean
 }
 
 export interface Mesh {

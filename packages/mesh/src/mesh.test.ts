@@ -28,7 +28,7 @@ interface Node {
   links: PeerLink[]
 }
 
-function spawn(hub: SignalHub, id: string): Node {
+function spawn(hub: SignalHub, id: string, opts: { prewarm?: boolean } = {}): Node {
   const links: PeerLink[] = []
   const factory = rtcPeerLinkFactory({ wrtc, candidateFilter: loopbackOnly })
   const mesh = createMesh({
@@ -36,6 +36,7 @@ function spawn(hub: SignalHub, id: string): Node {
     signaling: hub.endpoint(id),
     iceServers: [],
     byeFlushMs: 100,
+    ...opts,
     createLink: (o) => {
       const link = factory(o)
       links.push(link)
@@ -134,6 +135,48 @@ describe('two peers', () => {
     )
     expect(a!.errors).toEqual([])
     expect(b!.errors).toEqual([])
+  })
+})
+
+describe('a spare link (M41)', () => {
+  it('alone, a prewarmed mesh builds its offer ahead; the first peer it dials gets it at once and the link carries data', async () => {
+    const hub = createSignalHub()
+    const a = spawn(hub, 'spare-a', { prewarm: true })
+    a.mesh.setPeers([])
+    // The spare's offer and candidates are made, recorded, and nothing is sent to anyone.
+    expect(a.links).toHaveLength(1)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(hub.log).toHaveLength(0)
+    const b = spawn(hub, 'spare-b')
+    a.mesh.setPeers(['spare-a', 'spare-b']) // a < b: a dials, with the spare
+    expect(a.links).toHaveLength(1)
+    // The offer left during setPeers, before b even knows of a.
+    await waitFor(() => hub.log.some((m) => m.message.t === 'sdp'), 2_000, 'the offer')
+    b.mesh.setPeers(['spare-a', 'spare-b'])
+    await waitFor(() => a.mesh.connectedPeers().length === 1, CONNECT_MS, 'a → b open')
+    await waitFor(() => b.mesh.connectedPeers().length === 1, CONNECT_MS, 'b → a open')
+    a.mesh.sendTo('spare-b', { hello: 'from the spare' })
+    await waitFor(() => b.got.length === 1, 5_000, 'data over the spare link')
+    expect(b.got[0]).toEqual({ data: { hello: 'from the spare' }, from: 'spare-a' })
+    expect(a.mesh.stats('spare-b')?.generation).toBeGreaterThan(0)
+    expect([...a.errors, ...b.errors]).toEqual([])
+  })
+
+  it('a spare is not used to answer, and none is made while peers are present', async () => {
+    const hub = createSignalHub()
+    const z = spawn(hub, 'spare-z', { prewarm: true })
+    z.mesh.setPeers([])
+    expect(z.links).toHaveLength(1)
+    const y = spawn(hub, 'spare-y')
+    y.mesh.setPeers(['spare-y', 'spare-z']) // y < z: y dials, z answers with a new link
+    z.mesh.setPeers(['spare-y', 'spare-z'])
+    await waitFor(() => z.mesh.connectedPeers().length === 1, CONNECT_MS, 'z ← y open')
+    expect(z.links).toHaveLength(2)
+    const spare = z.links[0]!
+    expect(spare.connected).toBe(false)
+    expect(hub.log.filter((m) => m.from === 'spare-z' && m.message.t === 'sdp')).toHaveLength(1)
+    await z.mesh.close()
+    await y.mesh.close()
   })
 })
 

@@ -5,6 +5,7 @@ import {
   KibitzError,
   MAX_ROSTER_MEMBERS,
   type SignalMessage,
+  type TimerHandle,
 } from '@kibitz/protocol'
 import { filterSdpCandidates, relayOnlyCandidates } from './candidates.js'
 import { drainQueues, linkClosed } from './closing.js'
@@ -18,10 +19,11 @@ import {
   type MeshOptions,
 } from './mesh-options.js'
 import { FramedMessage } from './framing.js'
+import { SpareLink } from './spare-link.js'
 import { encodePayload, type MeshValue } from './payload.js'
 import { frameBytesOf } from './sender.js'
 import { PendingSignals } from './pending-signals.js'
-import type { LinkStats } from './peer-link.js'
+import type { LinkSignal, LinkStats } from './peer-link.js'
 import {
   createPeerState,
   receiveFrame,
@@ -33,6 +35,8 @@ import {
 export type { Mesh, MeshOptions } from './mesh-options.js'
 
 const CLOSE_WAIT_MS = 1_000
+/** A spare link older than this is replaced (M41): its candidates and allocations stay fresh. */
+const SPARE_MAX_AGE_MS = 30_000
 
 /** Create the mesh (data, and media lanes with `options.media`) of one participant. */
 export function createMesh(options: MeshOptions): Mesh {
@@ -49,6 +53,8 @@ export function createMesh(options: MeshOptions): Mesh {
   let lastGeneration = 0
   let lastMessageId = 0
   let closed = false
+  let spare: SpareLink | null = null
+  let spareTimer: TimerHandle | null = null
 
   const error = (peer: string | null, err: KibitzError): void =>
     events.emit('error', { peer, error: err })
@@ -111,13 +117,16 @@ export function createMesh(options: MeshOptions): Mesh {
     st.connection = null
     st.offers = 0
     st.policy = iceTransportPolicyFor(config, st)
-    const link = createLink!({
-      initiator: st.initiator,
-      iceServers,
-      iceTransportPolicy: st.policy,
-      // M35: the lanes start gated, so a withheld real track never leaves, not even for a frame.
-      ...(media ? { media: { tracks: media.tracksFor(st.id) } } : {}),
-    })
+    const taken = st.initiator ? takeSpare(st.policy) : null
+    const link =
+      taken?.link ??
+      createLink!({
+        initiator: st.initiator,
+        iceServers,
+        iceTransportPolicy: st.policy,
+        // M35: the lanes start gated, so a withheld real track never leaves, not even for a frame.
+        ...(media ? { media: { tracks: media.tracksFor(st.id) } } : {}),
+      })
     st.link = link
     const current = () => st.link === link && peers.get(st.id) === st && !closed
     if (media) {
@@ -127,25 +136,26 @@ export function createMesh(options: MeshOptions): Mesh {
         }),
       )
     }
+    const onLinkSignal = (signal: LinkSignal): void => {
+      if (!current()) return
+      if (signal.kind === 'sdp') {
+        if (signal.description.type === 'offer' && st.offers++ > 0) st.renegotiations++
+        // M30: in relay-only mode no host/srflx candidate ever leaves, whatever the stack does.
+        const description = relayOnly
+          ? {
+              ...signal.description,
+              sdp: filterSdpCandidates(signal.description.sdp, relayOnlyCandidates),
+            }
+          : signal.description
+        send(st.id, { t: 'sdp', description, link: gen })
+      } else {
+        if (relayOnly && signal.candidate && !relayOnlyCandidates(signal.candidate.candidate))
+          return
+        send(st.id, { t: 'ice', candidate: signal.candidate, link: gen })
+      }
+    }
     st.unsubs.push(
-      link.on('signal', ({ signal }) => {
-        if (!current()) return
-        if (signal.kind === 'sdp') {
-          if (signal.description.type === 'offer' && st.offers++ > 0) st.renegotiations++
-          // M30: in relay-only mode no host/srflx candidate ever leaves, whatever the stack does.
-          const description = relayOnly
-            ? {
-                ...signal.description,
-                sdp: filterSdpCandidates(signal.description.sdp, relayOnlyCandidates),
-              }
-            : signal.description
-          send(st.id, { t: 'sdp', description, link: gen })
-        } else {
-          if (relayOnly && signal.candidate && !relayOnlyCandidates(signal.candidate.candidate))
-            return
-          send(st.id, { t: 'ice', candidate: signal.candidate, link: gen })
-        }
-      }),
+      link.on('signal', ({ signal }) => onLinkSignal(signal)),
       link.on('open', () => {
         if (!current()) return
         clearTimer(st, 'connect')
@@ -173,6 +183,54 @@ export function createMesh(options: MeshOptions): Mesh {
       error(st.id, new KibitzError(ErrorCode.TIMEOUT, `link to ${st.id} did not open`))
       linkLost(st)
     })
+    if (taken) {
+      // A spare (M41): this peer's own lanes replace its placeholders, then its offer and the
+      // candidates gathered so far leave as if made now — after the code that added the peer has
+      // finished, as a fresh link's offer would: an authority queues its roster right after
+      // telling us, and a peer drops signaling from anyone not yet on its roster (R21).
+      queueMicrotask(() => {
+        if (!current()) return
+        media?.apply(st.id)
+        for (const signal of taken.signals) onLinkSignal(signal)
+      })
+    }
+  }
+
+  /** M41: while we have no peers, keep an initiator link ready (renewed every SPARE_MAX_AGE_MS). */
+  function prewarm(): void {
+    if (!options.prewarm || closed || blocked || spare || peers.size > 0) return
+    const policy: RTCIceTransportPolicy = relayOnly ? 'relay' : 'all'
+    spare = new SpareLink(
+      createLink!({
+        initiator: true,
+        iceServers,
+        iceTransportPolicy: policy,
+        // Nobody to gate for yet: placeholders only (M35), the peer's own lanes once taken.
+        ...(media ? { media: { tracks: media.placeholderTracks() } } : {}),
+      }),
+      policy,
+    )
+    spareTimer = clock.setTimeout(() => {
+      spareTimer = null
+      dropSpare()
+      prewarm()
+    }, SPARE_MAX_AGE_MS)
+  }
+
+  function takeSpare(policy: RTCIceTransportPolicy): ReturnType<SpareLink['take']> | null {
+    const s = spare
+    if (!s || !s.usable || s.policy !== policy) return null
+    spare = null
+    if (spareTimer !== null) clock.clearTimeout(spareTimer)
+    spareTimer = null
+    return s.take()
+  }
+
+  function dropSpare(): void {
+    if (spareTimer !== null) clock.clearTimeout(spareTimer)
+    spareTimer = null
+    spare?.destroy()
+    spare = null
   }
 
   /** The current link failed, closed or timed out (M14, M15). */
@@ -410,6 +468,7 @@ export function createMesh(options: MeshOptions): Mesh {
       }
       for (const st of [...peers.values()]) if (!next.has(st.id)) removePeer(st, 'left')
       for (const id of next) if (!peers.has(id)) addPeer(id)
+      prewarm()
     },
     broadcast(data) {
       const message = frame(data)
@@ -448,6 +507,7 @@ export function createMesh(options: MeshOptions): Mesh {
       const all = [...peers.values()]
       await drainQueues(all, clock, config.byeFlushMs)
       closed = true
+      dropSpare()
       unsubscribeSignals()
       if (statsTimer !== null) clock.clearInterval(statsTimer)
       stopHealth?.()

@@ -46,6 +46,19 @@ const websocketOnly = {
       resolveDir: dirname(args.path),
       contents: `import { WS } from ${JSON.stringify(args.path)}\nexport const transports = { websocket: WS }`,
     }))
+    // The package index re-exports the other transports too, and polling-xhr's top-level feature
+    // probe keeps it in the bundle (2.4 KB minified): the index gets inert stand-ins.
+    b.onResolve(
+      { filter: /^\.\/transports\/(polling-xhr(\.node)?|polling-fetch|webtransport)\.js$/ },
+      (args) =>
+        /engine\.io-client[\\/]build[\\/]esm[\\/]index\.js$/.test(args.importer)
+          ? { path: args.path, namespace: 'eio-unused' }
+          : undefined,
+    )
+    b.onLoad({ filter: /.*/, namespace: 'eio-unused' }, () => ({
+      loader: 'js',
+      contents: 'export class XHR {}\nexport class Fetch {}\nexport class WT {}',
+    }))
   },
 }
 
