@@ -162,11 +162,13 @@ describe('a spare link (M41)', () => {
     expect([...a.errors, ...b.errors]).toEqual([])
   })
 
-  it('a spare is not used to answer, and none is made while peers are present', async () => {
+  it('a spare is not used to answer: it is closed once peers are present', async () => {
     const hub = createSignalHub()
     const z = spawn(hub, 'spare-z', { prewarm: true })
     z.mesh.setPeers([])
     expect(z.links).toHaveLength(1)
+    let spareClosed = false
+    z.links[0]!.on('close', () => (spareClosed = true))
     const y = spawn(hub, 'spare-y')
     y.mesh.setPeers(['spare-y', 'spare-z']) // y < z: y dials, z answers with a new link
     z.mesh.setPeers(['spare-y', 'spare-z'])
@@ -174,6 +176,7 @@ describe('a spare link (M41)', () => {
     expect(z.links).toHaveLength(2)
     const spare = z.links[0]!
     expect(spare.connected).toBe(false)
+    await waitFor(() => spareClosed, 2_000, 'the untaken spare closed')
     expect(hub.log.filter((m) => m.from === 'spare-z' && m.message.t === 'sdp')).toHaveLength(1)
     await z.mesh.close()
     await y.mesh.close()

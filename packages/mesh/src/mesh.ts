@@ -468,7 +468,9 @@ export function createMesh(options: MeshOptions): Mesh {
       }
       for (const st of [...peers.values()]) if (!next.has(st.id)) removePeer(st, 'left')
       for (const id of next) if (!peers.has(id)) addPeer(id)
-      prewarm()
+      // M41: a spare only while alone — taken by the first peer we dial, else closed.
+      if (peers.size > 0) dropSpare()
+      else prewarm()
     },
     broadcast(data) {
       const message = frame(data)
