@@ -12,7 +12,7 @@ import {
   type PeerLinkOptions,
   type WebRtcImplementation,
 } from './peer-link.js'
-import { DEFAULT_BACKPRESSURE } from './sender.js'
+import { DRAIN_THRESHOLD_BYTES } from './sender.js'
 
 /**
  * The default link (M3, M39): one `RTCPeerConnection` of the injected implementation and its one
@@ -27,8 +27,7 @@ export interface RtcPeerLinkOptions {
   candidateFilter?: CandidateFilter
 }
 
-/** `bufferedamountlow` (→ `drain`) fires at the send queue's low-water mark (M24). */
-export const DRAIN_THRESHOLD_BYTES = DEFAULT_BACKPRESSURE.lowWaterMark
+export { DRAIN_THRESHOLD_BYTES }
 
 /** Remote candidates held until the remote description is applied (beyond: dropped, reported). */
 export const MAX_EARLY_CANDIDATES = 128

@@ -26,6 +26,9 @@ export const DEFAULT_BACKPRESSURE: BackpressureOptions = {
   maxQueuedBytes: 64 * 1024 * 1024,
 }
 
+/** Every link fires `bufferedamountlow` (→ `drain`) at the send queue's low-water mark (M24). */
+export const DRAIN_THRESHOLD_BYTES = DEFAULT_BACKPRESSURE.lowWaterMark
+
 /**
  * One peer's outgoing queue (M24, M25): messages leave in order, frame by frame, while the link's
  * `bufferedAmount` is under the high-water mark; above it the queue pauses and polls until the

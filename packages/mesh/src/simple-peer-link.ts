@@ -3,7 +3,6 @@ import SimplePeer from 'simple-peer'
 import { filterSdpCandidates, type CandidateFilter } from './candidates.js'
 import { setUpLinkMedia, type MediaPeerConnection } from './link-media.js'
 import { readLinkStats } from './link-stats.js'
-import { DRAIN_THRESHOLD_BYTES } from './rtc-peer-link.js'
 import {
   DATA_CHANNEL_LABEL,
   type LinkSignal,
@@ -14,6 +13,7 @@ import {
   type PeerLinkOptions,
   type WebRtcImplementation,
 } from './peer-link.js'
+import { DRAIN_THRESHOLD_BYTES } from './sender.js'
 
 /**
  * `@kibitz/mesh/simple-peer`: the mesh's first link, over simple-peer 9. No longer the default
