@@ -3,18 +3,31 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createSocket } from 'node:dgram'
 import { tmpdir } from 'node:os'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { freePort } from './ports.js'
 import { stopChild } from './process.js'
 
-/** Bytes coturn counted for one TURN user, summed over its allocations (from `--verbose` logs). */
-export interface CoturnUsage {
-  /** Client side (`usage:`): bytes received from / sent to the TURN clients. */
+/**
+ * One live TURN allocation as coturn's admin CLI (`ps`) reports it. The counters are cumulative
+ * for the allocation's whole life and current to the moment of the query: the `--verbose` log only
+ * prints them in slices of 4,096 packets and the last slice when the allocation ends, which
+ * libjuice never asks for (it does not deallocate on close), so the log cannot prove a transfer.
+ */
+export interface CoturnSession {
+  id: string
+  /** The full TURN username (`<expiry>:<user>` with TURN REST credentials). */
+  username: string
+  /** The TURN client's address (`ip:port`). */
+  clientAddress: string
+  /** The relayed address coturn allocated (`ip:port`). */
+  relayAddress: string
+  /** Packets / bytes received from the client. */
+  rp: number
   rb: number
+  /** Packets / bytes sent to the client. */
+  sp: number
   sb: number
-  /** Peer side (`peer usage:`): bytes received from / sent to the peers behind the relay. */
-  peerRb: number
-  peerSb: number
 }
 
 export interface CoturnHandle {
@@ -27,8 +40,8 @@ export interface CoturnHandle {
   pid: number
   /** The whole log so far. */
   log(): string
-  /** Usage counters logged so far for `user` (the part after `<expiry>:` in the username). */
-  usageOf(user: string): CoturnUsage
+  /** The live allocations, from coturn's admin CLI (127.0.0.1 only, random password). */
+  sessions(): Promise<CoturnSession[]>
   stop(): Promise<void>
 }
 
@@ -48,9 +61,10 @@ async function udpAndTcpFreePort(): Promise<number> {
 
 /**
  * Start a real coturn on 127.0.0.1 the way TESTING.md describes: TURN REST (`--use-auth-secret`),
- * no TLS/DTLS, loopback peers allowed, a private temp dir for its db, pidfile and verbose log (the
- * usage counters prove relayed bytes). Resolves once its UDP listener is open; `stop()` ends it by
- * PID and removes the temp dir. Pass the path from `requireBinary('turnserver')`.
+ * no TLS/DTLS, loopback peers allowed, a private temp dir for its db, pidfile and verbose log, and
+ * its admin CLI on 127.0.0.1 with a random password (`sessions()`: live per-allocation counters
+ * that prove relayed bytes). Resolves once its UDP listener is open; `stop()` ends it by PID and
+ * removes the temp dir. Pass the path from `requireBinary('turnserver')`.
  */
 export async function startCoturn(
   binary: string,
@@ -60,6 +74,8 @@ export async function startCoturn(
   const secret = randomBytes(24).toString('base64url')
   const realm = opts.realm ?? 'kibitz-test'
   const port = await udpAndTcpFreePort()
+  const cliPort = await freePort()
+  const cliPassword = randomBytes(12).toString('hex')
   const minPort = 50_000 + Math.floor(Math.random() * 140) * 100
   const logFile = join(dir, 'turn.log')
   const child = spawn(
@@ -77,7 +93,9 @@ export async function startCoturn(
       '--no-tls',
       '--no-dtls',
       '--allow-loopback-peers',
-      '--no-cli',
+      '--cli-ip=127.0.0.1',
+      `--cli-port=${cliPort}`,
+      `--cli-password=${cliPassword}`,
       '--no-multicast-peers',
       `--userdb=${join(dir, 'turndb')}`,
       `--pidfile=${join(dir, 'turnserver.pid')}`,
@@ -116,22 +134,71 @@ export async function startCoturn(
     url: `turn:127.0.0.1:${port}?transport=udp`,
     pid: child.pid!,
     log,
-    usageOf(user) {
-      const total: CoturnUsage = { rb: 0, sb: 0, peerRb: 0, peerSb: 0 }
-      const re =
-        /(peer )?usage: realm=<[^>]*>, username=<\d+:([^>]*)>, rp=\d+, rb=(\d+), sp=\d+, sb=(\d+)/g
-      for (const m of log().matchAll(re)) {
-        if (m[2] !== user) continue
-        if (m[1]) {
-          total.peerRb += Number(m[3])
-          total.peerSb += Number(m[4])
-        } else {
-          total.rb += Number(m[3])
-          total.sb += Number(m[4])
-        }
-      }
-      return total
-    },
+    sessions: () => cliSessions(cliPort, cliPassword),
     stop,
   }
+}
+
+/**
+ * Ask coturn's telnet-style admin CLI for `ps` and parse the sessions it lists. Bounded: rejects
+ * after `timeoutMs` with whatever the CLI printed.
+ */
+function cliSessions(port: number, password: string, timeoutMs = 5000): Promise<CoturnSession[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    let out = ''
+    // The CLI reads one line per read: the password and the command go out one prompt apart.
+    let stage: 'password' | 'prompt' | 'ps' | 'done' = 'password'
+    const timer = setTimeout(
+      () => finish(new Error(`coturn CLI: no answer in ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    )
+    const finish = (error: Error | null) => {
+      if (stage === 'done') return
+      stage = 'done'
+      clearTimeout(timer)
+      socket.destroy()
+      if (error) reject(error)
+      else resolve(parseSessions(out))
+    }
+    socket.on('error', (e) => finish(e))
+    socket.on('close', () => finish(new Error(`coturn CLI closed:\n${out}`)))
+    socket.on('data', (chunk) => {
+      out += chunk.toString('utf8')
+      if (stage === 'password' && out.includes('Enter password:')) {
+        stage = 'prompt'
+        out = ''
+        socket.write(`${password}\r\n`)
+      } else if (stage === 'prompt' && out.includes('> ')) {
+        stage = 'ps'
+        out = ''
+        socket.write('ps\r\n')
+      } else if (stage === 'ps' && /Total sessions: \d+/.test(out)) {
+        finish(null)
+      }
+    })
+  })
+}
+
+function parseSessions(text: string): CoturnSession[] {
+  const sessions: CoturnSession[] = []
+  for (const block of text.split(/\n\s*\d+\) /).slice(1)) {
+    const head = /^id=(\S+), user <([^>]*)>/.exec(block)
+    const client = /client addr (\S+),/.exec(block)
+    const relay = /relay addr (\S+)/.exec(block)
+    const usage = /usage: rp=(\d+), rb=(\d+), sp=(\d+), sb=(\d+)/.exec(block)
+    if (!head || !client || !relay || !usage)
+      throw new Error(`coturn CLI: unexpected session:\n${block}`)
+    sessions.push({
+      id: head[1]!,
+      username: head[2]!,
+      clientAddress: client[1]!,
+      relayAddress: relay[1]!,
+      rp: Number(usage[1]),
+      rb: Number(usage[2]),
+      sp: Number(usage[3]),
+      sb: Number(usage[4]),
+    })
+  }
+  return sessions
 }

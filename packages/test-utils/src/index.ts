@@ -18,7 +18,7 @@ export type {
   SpawnParticipantOptions,
 } from './participant.js'
 export { startCoturn } from './coturn.js'
-export type { CoturnHandle, CoturnUsage } from './coturn.js'
+export type { CoturnHandle, CoturnSession } from './coturn.js'
 export {
   CHROMIUM_ARGS,
   chromiumPath,
