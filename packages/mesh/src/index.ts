@@ -33,6 +33,7 @@ export type {
 } from './peer-link.js'
 export { DATA_CHANNEL_LABEL } from './peer-link.js'
 export { createRtcPeerLink, rtcPeerLinkFactory } from './rtc-peer-link.js'
+export { offerAsDtlsClient } from './dtls-role.js'
 export type { RtcPeerLinkOptions } from './rtc-peer-link.js'
 export {
   candidateAddress,

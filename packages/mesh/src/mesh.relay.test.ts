@@ -128,6 +128,13 @@ describe.skipIf(!turnserver)('relay-only through a real coturn', () => {
       'relay link',
     )
     const connectMs = Date.now() - t0
+    // The simple-peer link (Node's default, M40) also offers as the DTLS client (M42).
+    const setups = new Set<string>()
+    for (const { message } of hub.log)
+      if (message.t === 'sdp')
+        for (const role of message.description.sdp.match(/a=setup:\w+/g) ?? [])
+          setups.add(`${message.description.type} ${role}`)
+    expect([...setups].sort()).toEqual(['answer a=setup:passive', 'offer a=setup:active'])
     // Nothing but relay candidates ever went out (M30).
     for (const { message } of hub.log) {
       if (message.t === 'ice' && message.candidate)

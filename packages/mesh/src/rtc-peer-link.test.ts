@@ -155,6 +155,13 @@ describe('createRtcPeerLink on node-datachannel (M39)', () => {
     }
     expect((a.sent[0] as { description: { type: string } }).description.type).toBe('offer')
     expect((b.sent[0] as { description: { type: string } }).description.type).toBe('answer')
+    // The offerer is the DTLS client (M42): the offer on the wire says active, the answer passive,
+    // while the offerer's own connection kept its actpass description.
+    const sdpOf = (s: Side) => (s.sent[0] as { description: { sdp: string } }).description.sdp
+    expect(sdpOf(a)).toMatch(/^a=setup:active\r?$/m)
+    expect(sdpOf(a)).not.toMatch(/a=setup:actpass/)
+    expect(sdpOf(b)).toMatch(/^a=setup:passive\r?$/m)
+    expect(spy.pcs.at(-2)!.localDescription!.sdp).toMatch(/^a=setup:actpass\r?$/m)
     // No early candidate was refused ("without ICE transport"): all were added after the SDP.
     expect(spy.remoteCandidates.length).toBeGreaterThan(0)
     expect([...a.errors, ...b.errors]).toEqual([])

@@ -1,5 +1,6 @@
 import { Emitter, ErrorCode, KibitzError, type IceCandidate } from '@kibitz/protocol'
 import { filterSdpCandidates, type CandidateFilter } from './candidates.js'
+import { offerAsDtlsClient } from './dtls-role.js'
 import { setUpLinkMedia, type MediaPeerConnection } from './link-media.js'
 import { readLinkStats } from './link-stats.js'
 import {
@@ -222,7 +223,9 @@ export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOpt
       throw new Error(`the stack made a ${String(type)} without SDP`)
     if (type === 'answer') negotiated = true
     described = true
-    events.emit('signal', { signal: { kind: 'sdp', description: { type, sdp: filterSdp(sdp) } } })
+    // The offer on the wire makes us the DTLS client (M42); our own description stays actpass.
+    const wire = filterSdp(type === 'offer' ? offerAsDtlsClient(sdp) : sdp)
+    events.emit('signal', { signal: { kind: 'sdp', description: { type, sdp: wire } } })
     for (const signal of outbox.splice(0)) {
       if (!live()) return
       events.emit('signal', { signal })

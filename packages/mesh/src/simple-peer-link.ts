@@ -1,6 +1,7 @@
 import { Emitter, ErrorCode, KibitzError } from '@kibitz/protocol'
 import SimplePeer from 'simple-peer'
 import { filterSdpCandidates, type CandidateFilter } from './candidates.js'
+import { offerAsDtlsClient } from './dtls-role.js'
 import { setUpLinkMedia, type MediaPeerConnection } from './link-media.js'
 import { readLinkStats } from './link-stats.js'
 import {
@@ -205,9 +206,11 @@ function fromSimplePeer(data: SimplePeerSignal, keep?: CandidateFilter): LinkSig
     (data.type === 'offer' || data.type === 'answer' || data.type === 'pranswer') &&
     typeof data.sdp === 'string'
   ) {
+    // The offer on the wire makes us the DTLS client (M42); our own description stays actpass.
+    const sdp = data.type === 'offer' ? offerAsDtlsClient(data.sdp) : data.sdp
     return {
       kind: 'sdp',
-      description: { type: data.type, sdp: keep ? filterSdpCandidates(data.sdp, keep) : data.sdp },
+      description: { type: data.type, sdp: keep ? filterSdpCandidates(sdp, keep) : sdp },
     }
   }
   return null
