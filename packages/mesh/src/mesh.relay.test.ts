@@ -153,11 +153,30 @@ describe.skipIf(!turnserver)('relay-only through a real coturn', () => {
         `(${(PAYLOAD_BYTES / 1e3 / ms).toFixed(1)} MB/s); stats ${JSON.stringify(stats!.connection)}`,
     )
     // The payload entered coturn from r-a's allocation (client rb) and left through r-b's (client
-    // sb). The allocations are still live (the links are open), so the counters are complete.
-    const allocations = await allocationsOf(user)
-    const fromA = allocations.get('127.0.0.2')
-    const toB = allocations.get('127.0.0.3')
-    console.log(`[mesh.relay] coturn allocations for ${user}: ${JSON.stringify([fromA, toB])}`)
+    // sb). coturn publishes a session's counters (log and CLI alike) each time its packets, client
+    // and peer side together, reach a multiple of 4,096, so the tail of a transfer is only counted
+    // at the next boundary. Small messages both ways push the count past it: at most 2,560 of
+    // 16 bytes (well under 1 MB on the wire with headers, against a 3 MB payload), 10 s at most.
+    let fromA: CoturnSession | undefined
+    let toB: CoturnSession | undefined
+    let padding = 0
+    for (const deadline = Date.now() + 10_000; ;) {
+      const allocations = await allocationsOf(user)
+      fromA = allocations.get('127.0.0.2')
+      toB = allocations.get('127.0.0.3')
+      if ((fromA?.rb ?? 0) >= PAYLOAD_BYTES && (toB?.sb ?? 0) >= PAYLOAD_BYTES) break
+      if (Date.now() > deadline || padding >= 2_560) break
+      for (let i = 0; i < 64; i++) {
+        a.sendTo('r-b', new Uint8Array(16))
+        b.sendTo('r-a', new Uint8Array(16))
+      }
+      padding += 128
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    console.log(
+      `[mesh.relay] coturn allocations for ${user} (after ${padding} small messages): ` +
+        JSON.stringify([fromA, toB]),
+    )
     expect(fromA?.rb).toBeGreaterThanOrEqual(PAYLOAD_BYTES)
     expect(toB?.sb).toBeGreaterThanOrEqual(PAYLOAD_BYTES)
     await a.close()

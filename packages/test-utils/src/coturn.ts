@@ -10,9 +10,10 @@ import { stopChild } from './process.js'
 
 /**
  * One live TURN allocation as coturn's admin CLI (`ps`) reports it. The counters are cumulative
- * for the allocation's whole life and current to the moment of the query: the `--verbose` log only
- * prints them in slices of 4,096 packets and the last slice when the allocation ends, which
- * libjuice never asks for (it does not deallocate on close), so the log cannot prove a transfer.
+ * for the allocation's life, but coturn folds them in only when the session's packets (client and
+ * peer side together) reach a multiple of 4,096, and at the end of the allocation — which libjuice
+ * never asks for (it does not deallocate on close). A test proving a transfer keeps some traffic
+ * flowing until the counters cover it.
  */
 export interface CoturnSession {
   id: string
