@@ -95,7 +95,8 @@ export function nodeWrtc(options: NodeWrtcOptions = {}): WebRtcImplementation {
     RTCSessionDescription,
     RTCIceCandidate,
     // M40: through the mesh, the direct link stalled ~1 s (a libdatachannel DTLS retransmit) on
-    // most connects in 3 of 5 benchmark runs here, simple-peer's in none: Node keeps simple-peer.
+    // most connects in 3 of 5 benchmark runs here, simple-peer's in none. Since M42 (the offerer
+    // is the DTLS client) neither stalls and they measure alike: Node keeps simple-peer.
     defaultLink: (o) =>
       simplePeerLinkFactory({ ...o, iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS }),
   }
