@@ -128,7 +128,7 @@ describe.skipIf(!turnserver)('relay-only through a real coturn', () => {
       'relay link',
     )
     const connectMs = Date.now() - t0
-    // The simple-peer link (Node's default, M40) also offers as the DTLS client (M42).
+    // Node's default link (native, M43) offers as the DTLS client too (M42).
     const setups = new Set<string>()
     for (const { message } of hub.log)
       if (message.t === 'sdp')

@@ -8,10 +8,16 @@ import {
   RTCPeerConnection as PolyfillPeerConnection,
   RTCSessionDescription,
 } from 'node-datachannel/polyfill'
+import { nativePeerLinkFactory, releaseRetiredNativeLinks } from './native-link.js'
 import type { WebRtcImplementation } from './peer-link.js'
-import { simplePeerLinkFactory } from './simple-peer-link.js'
 
 export { loopbackOnly } from './candidates.js'
+export {
+  createNativePeerLink,
+  nativeIceServers,
+  nativePeerLinkFactory,
+  type NativePeerLinkOptions,
+} from './native-link.js'
 
 export interface NodeWrtcOptions {
   /**
@@ -94,11 +100,12 @@ export function nodeWrtc(options: NodeWrtcOptions = {}): WebRtcImplementation {
     RTCPeerConnection: NodePeerConnection,
     RTCSessionDescription,
     RTCIceCandidate,
-    // M40: through the mesh, the direct link stalled ~1 s (a libdatachannel DTLS retransmit) on
-    // most connects in 3 of 5 benchmark runs here, simple-peer's in none. Since M42 (the offerer
-    // is the DTLS client) neither stalls and they measure alike: Node keeps simple-peer.
+    // M40/M43: the native link — no polyfill or stream layer between the mesh and libdatachannel.
     defaultLink: (o) =>
-      simplePeerLinkFactory({ ...o, iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS }),
+      nativePeerLinkFactory({
+        ...(o.candidateFilter ? { candidateFilter: o.candidateFilter } : {}),
+        ...(bindAddress ? { bindAddress } : {}),
+      }),
   }
   return wrtc
 }
@@ -109,4 +116,5 @@ export function nodeWrtc(options: NodeWrtcOptions = {}): WebRtcImplementation {
  */
 export function nodeWrtcCleanup(): void {
   cleanup()
+  releaseRetiredNativeLinks()
 }

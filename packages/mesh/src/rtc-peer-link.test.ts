@@ -1,4 +1,4 @@
-import { ErrorCode, type KibitzError } from '@kibitz/protocol'
+import { ErrorCode } from '@kibitz/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
 import { candidateAddress } from './candidates.js'
 import { nodeWrtc, nodeWrtcCleanup } from './node-wrtc.js'
@@ -14,6 +14,7 @@ import {
   DRAIN_THRESHOLD_BYTES,
   type RtcPeerLinkOptions,
 } from './rtc-peer-link.js'
+import { bytes, forward, linkSide, openLinkPair, type Side } from './testing/link-pair.js'
 import { waitFor } from './testing/wait.js'
 
 // The direct link (M39) on real WebRTC (node-datachannel, 127.0.0.1): two links back to back,
@@ -58,87 +59,20 @@ function spyWrtc(extraChannel?: string) {
   return { wrtc, pcs, extras, remoteSdp, remoteCandidates }
 }
 
-/** Everything one link did, in order. */
-interface Side {
-  link: PeerLink
-  /** Event names in order (`signal:sdp`, `signal:ice`, `open`, `data`, `drain`, `error`, `close`). */
-  log: string[]
-  data: (Uint8Array | string)[]
-  errors: KibitzError[]
-  /** Signals it emitted. */
-  sent: LinkSignal[]
-  /** Signals fed to it, in arrival order. */
-  received: LinkSignal[]
-}
-
 function side(
   initiator: boolean,
   options: RtcPeerLinkOptions,
   extra: Partial<PeerLinkOptions> = {},
 ): Side {
-  const link = createRtcPeerLink(
-    { initiator, iceServers: [], iceTransportPolicy: 'all', ...extra },
-    options,
-  )
-  everyLink.push(link)
-  const s: Side = { link, log: [], data: [], errors: [], sent: [], received: [] }
-  link.on('signal', ({ signal }) => {
-    s.log.push(`signal:${signal.kind}`)
-    s.sent.push(signal)
-  })
-  link.on('open', () => s.log.push('open'))
-  link.on('data', ({ data }) => {
-    s.log.push('data')
-    s.data.push(data)
-  })
-  link.on('drain', () => s.log.push('drain'))
-  link.on('error', ({ error }) => {
-    s.log.push('error')
-    s.errors.push(error)
-  })
-  link.on('close', () => s.log.push('close'))
-  return s
+  return linkSide((o) => createRtcPeerLink(o, options), initiator, extra, everyLink)
 }
 
-/** Deliver `from`'s signals to `to`: JSON-copied, SDP after `sdpDelayMs`, ICE after `iceDelayMs`. */
-function forward(from: Side, to: Side, sdpDelayMs = 0, iceDelayMs = 0): void {
-  from.link.on('signal', ({ signal }) => {
-    const copy = JSON.parse(JSON.stringify(signal)) as LinkSignal
-    setTimeout(
-      () => {
-        to.received.push(copy)
-        to.link.signal(copy)
-      },
-      copy.kind === 'sdp' ? sdpDelayMs : iceDelayMs,
-    )
+const openPair = (options: RtcPeerLinkOptions, sdpDelayMs = 0): Promise<[Side, Side]> =>
+  openLinkPair((o) => createRtcPeerLink(o, options), {
+    sdpDelayMs,
+    connectMs: CONNECT_MS,
+    made: everyLink,
   })
-}
-
-/**
- * Two links opened back to back. libdatachannel under CPU contention sometimes fails a cold
- * handshake on its own (about 1 in 30 fresh processes with both cores busy: "DTLS alert: unknown
- * CA", then the offerer's answer is refused with "Got a remote candidate without ICE transport").
- * Both links then close before opening — the mesh rebuilds such a link (M14) — so a pair that
- * closed before opening is made again, at most twice, and said so.
- */
-async function openPair(options: RtcPeerLinkOptions, sdpDelayMs = 0): Promise<[Side, Side]> {
-  for (let attempt = 1; ; attempt++) {
-    const a = side(true, options)
-    const b = side(false, options)
-    forward(a, b, sdpDelayMs)
-    forward(b, a, sdpDelayMs)
-    const closed = () => a.log.includes('close') || b.log.includes('close')
-    await waitFor(() => (a.link.connected && b.link.connected) || closed(), CONNECT_MS, 'both open')
-    if (!closed()) return [a, b]
-    const why = [...a.errors, ...b.errors].map((e) => `${e.code}: ${e.message}`).join('; ')
-    if (attempt === 3) throw new Error(`the pair closed before opening, 3 times: ${why}`)
-    console.warn(`[rtc-peer-link] pair closed before opening (${why || 'no error'}); made again`)
-    for (const s of [a, b]) s.link.destroy()
-  }
-}
-
-const bytes = (n: number, seed: number) =>
-  Uint8Array.from({ length: n }, (_, i) => (i * seed) & 255)
 
 describe('createRtcPeerLink on node-datachannel (M39)', () => {
   it('opens both ways even when every candidate beats its description; binary both ways; a string stays a string', async () => {

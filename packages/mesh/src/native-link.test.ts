@@ -1,0 +1,239 @@
+import { ErrorCode } from '@kibitz/protocol'
+import { afterAll, describe, expect, it } from 'vitest'
+import { candidateAddress, loopbackOnly } from './candidates.js'
+import { createMesh, type Mesh } from './mesh.js'
+import { createNativePeerLink, nativeIceServers, nativePeerLinkFactory } from './native-link.js'
+import { nodeWrtcCleanup } from './node-wrtc.js'
+import type { LinkSignal, PeerLink, PeerLinkOptions } from './peer-link.js'
+import type { MeshValue } from './payload.js'
+import { DRAIN_THRESHOLD_BYTES } from './sender.js'
+import { createSignalHub } from './testing/hub.js'
+import { bytes, forward, linkSide, openLinkPair, type Side } from './testing/link-pair.js'
+import { waitFor } from './testing/wait.js'
+
+// The native link (M43) on real node-datachannel, 127.0.0.1: two links back to back, signals
+// JSON-copied and forwarded with delays we choose; then a mesh of three on it.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const made: PeerLink[] = []
+const meshes: Mesh[] = []
+const make = (o: PeerLinkOptions) => createNativePeerLink(o, { bindAddress: '127.0.0.1' })
+const side = (initiator: boolean, extra: Partial<PeerLinkOptions> = {}): Side =>
+  linkSide(make, initiator, extra, made)
+const openPair = (sdpDelayMs = 0) => openLinkPair(make, { sdpDelayMs, made })
+const sdpOf = (s: Side) =>
+  (s.sent.find((x) => x.kind === 'sdp') as Extract<LinkSignal, { kind: 'sdp' }>).description
+
+afterAll(async () => {
+  await Promise.all(meshes.map((m) => m.close()))
+  for (const link of made) link.destroy()
+  await sleep(50)
+  nodeWrtcCleanup()
+})
+
+describe('createNativePeerLink on node-datachannel (M43)', () => {
+  it('opens when every candidate beats its description; binary both ways; a string stays a string; the offerer is the DTLS client', async () => {
+    const [a, b] = await openPair(150)
+    for (const s of [a, b]) {
+      const first = s.received.findIndex((r) => r.kind === 'sdp')
+      expect(s.received.slice(0, first).some((r) => r.kind === 'ice')).toBe(true)
+      expect(s.log.filter((e) => e === 'open')).toHaveLength(1)
+      expect(s.sent.filter((r) => r.kind === 'sdp')).toHaveLength(1)
+      expect(s.sent[0]!.kind).toBe('sdp') // our description first, then its candidates
+    }
+    expect(sdpOf(a).type).toBe('offer')
+    expect(sdpOf(b).type).toBe('answer')
+    expect(sdpOf(a).sdp).toMatch(/^a=setup:active\r?$/m) // M42
+    expect(sdpOf(b).sdp).toMatch(/^a=setup:passive\r?$/m)
+    expect([...a.errors, ...b.errors]).toEqual([])
+
+    a.link.send(bytes(1000, 7))
+    b.link.send(bytes(70_000, 3))
+    await waitFor(() => a.data.length === 1 && b.data.length === 1, 5_000, 'binary both ways')
+    expect(b.data[0]).toEqual(bytes(1000, 7))
+    expect(a.data[0]).toEqual(bytes(70_000, 3))
+    expect(a.data[0]).toBeInstanceOf(Uint8Array)
+    a.link.send('plain text' as unknown as Uint8Array)
+    await waitFor(() => b.data.length === 2, 5_000, 'text')
+    expect(b.data[1]).toBe('plain text')
+
+    const stats = await a.link.getStats!()
+    expect(stats).toMatchObject({ path: 'direct', loss: null, media: null })
+    expect(stats!.localCandidateType).toMatch(/^(host|prflx)$/)
+    expect(stats!.rttMs === null || stats!.rttMs >= 0).toBe(true)
+    for (const s of [a, b]) s.link.destroy()
+  })
+
+  it('fires drain once a full channel is back at the threshold (M24)', async () => {
+    const [a, b] = await openPair()
+    let drainedAt = -1
+    a.link.on('drain', () => {
+      if (drainedAt < 0) drainedAt = a.link.bufferedAmount
+    })
+    const frame = bytes(64 * 1024, 1)
+    let sent = 0
+    while (a.link.bufferedAmount <= 2 * DRAIN_THRESHOLD_BYTES && sent < 32 * 1024 * 1024) {
+      a.link.send(frame)
+      sent += frame.byteLength
+    }
+    expect(a.link.bufferedAmount).toBeGreaterThan(DRAIN_THRESHOLD_BYTES)
+    await waitFor(() => drainedAt >= 0, 5_000, 'drain')
+    expect(drainedAt).toBeLessThanOrEqual(DRAIN_THRESHOLD_BYTES)
+    const received = () => b.data.reduce((n, d) => n + (d as Uint8Array).byteLength, 0)
+    await waitFor(() => received() === sent, 10_000, 'every byte')
+    for (const s of [a, b]) s.link.destroy()
+  })
+
+  it('destroy: one close on each side, asynchronously, and nothing after it', async () => {
+    const [a, b] = await openPair()
+    a.link.destroy()
+    expect(a.log).not.toContain('close')
+    expect(a.link.connected).toBe(false)
+    expect(a.link.bufferedAmount).toBe(0)
+    expect(() => a.link.send(bytes(1, 1))).toThrow(expect.objectContaining({ code: 'INTERNAL' }))
+    await Promise.resolve()
+    expect(a.log.at(-1)).toBe('close')
+    await waitFor(() => b.log.includes('close'), 5_000, 'remote close')
+    a.link.destroy()
+    b.link.destroy()
+    a.link.signal({ kind: 'ice', candidate: null })
+    b.link.signal(a.sent[0]!)
+    expect(await a.link.getStats!()).toBeNull()
+    await sleep(300)
+    for (const s of [a, b]) {
+      expect(s.log.filter((e) => e === 'close')).toHaveLength(1)
+      expect(s.log.at(-1)).toBe('close')
+    }
+    expect(a.errors).toEqual([])
+  })
+
+  it('destroyed at every stage of its negotiation: one close each, nothing thrown', async () => {
+    for (const stage of [0, 1, 2, 5, 20]) {
+      const a = side(true)
+      const b = side(false)
+      forward(a, b)
+      forward(b, a)
+      if (stage > 0) await sleep(stage)
+      a.link.destroy()
+      b.link.destroy()
+      await sleep(30)
+      for (const s of [a, b]) expect(s.log.filter((e) => e === 'close')).toHaveLength(1)
+    }
+    await sleep(200)
+  })
+
+  it('refuses bad and out-of-order signals with an error, never a throw (BAD_MESSAGE)', async () => {
+    const answerer = side(false)
+    const initiator = side(true)
+    await waitFor(() => initiator.sent.length > 0, 5_000, 'offer')
+    const offer = initiator.sent[0] as Extract<LinkSignal, { kind: 'sdp' }>
+    answerer.link.signal({
+      kind: 'sdp',
+      description: { type: 'answer', sdp: offer.description.sdp },
+    })
+    initiator.link.signal(offer)
+    answerer.link.signal({ kind: 'sdp', description: { type: 'rollback', sdp: '' } })
+    expect(answerer.errors.map((e) => e.code)).toEqual([ErrorCode.BAD_MESSAGE])
+    expect(initiator.errors.map((e) => e.code)).toEqual([ErrorCode.BAD_MESSAGE])
+    expect([...answerer.log, ...initiator.log]).not.toContain('close')
+    expect(() =>
+      answerer.link.signal({ kind: 'sdp', description: { type: 'offer', sdp: 'garbage' } }),
+    ).not.toThrow()
+    await waitFor(() => answerer.log.includes('close'), 5_000, 'close after a refused offer')
+    expect(answerer.errors.map((e) => e.code)).toEqual([
+      ErrorCode.BAD_MESSAGE,
+      ErrorCode.BAD_MESSAGE,
+    ])
+    expect(answerer.log.slice(-2)).toEqual(['error', 'close'])
+    initiator.link.destroy()
+  })
+
+  it('candidateFilter keeps candidates out of what it sends, trickled and inside SDP (M12)', async () => {
+    const a = side(true)
+    const b = linkSide(
+      (o) => createNativePeerLink(o, { bindAddress: '127.0.0.1', candidateFilter: () => false }),
+      false,
+      {},
+      made,
+    )
+    forward(a, b)
+    await waitFor(() => b.sent.some((s) => s.kind === 'sdp'), 5_000, 'b answers')
+    await sleep(300)
+    for (const s of b.sent) {
+      if (s.kind === 'ice') expect(s.candidate).toBeNull()
+      else expect(s.description.sdp).not.toMatch(/a=candidate:/)
+    }
+    const trickled = a.sent.flatMap((s) => (s.kind === 'ice' && s.candidate ? [s.candidate] : []))
+    expect(trickled.map((c) => candidateAddress(c.candidate))).toContain('127.0.0.1')
+    a.link.destroy()
+    b.link.destroy()
+  })
+
+  it('asked for media lanes: NOT_CONFIGURED, and the link still carries data (M33)', async () => {
+    const media = { tracks: { audio: null, video: null, share: null, shareAudio: null } }
+    const a = side(true, { media })
+    const b = side(false, { media })
+    forward(a, b)
+    forward(b, a)
+    await waitFor(() => a.link.connected && b.link.connected, 10_000, 'open')
+    for (const s of [a, b]) {
+      expect(s.errors.map((e) => e.code)).toEqual([ErrorCode.NOT_CONFIGURED])
+      expect(s.link.media).toBeUndefined()
+    }
+    a.link.send(bytes(5, 5))
+    await waitFor(() => b.data.length === 1, 5_000, 'data')
+    a.link.destroy()
+    b.link.destroy()
+  })
+
+  it('TURN credentials go into the URLs libdatachannel takes, percent-encoded', () => {
+    expect(
+      nativeIceServers([
+        { urls: 'stun:127.0.0.1:3478' },
+        {
+          urls: ['turn:127.0.0.1:3478?transport=udp', 'turn:127.0.0.1:3479'],
+          username: '1795293622:user',
+          credential: 'a+b/c=',
+        },
+      ]),
+    ).toEqual([
+      'stun:127.0.0.1:3478',
+      'turn:1795293622%3Auser:a%2Bb%2Fc%3D@127.0.0.1:3478?transport=udp',
+      'turn:1795293622%3Auser:a%2Bb%2Fc%3D@127.0.0.1:3479',
+    ])
+  })
+})
+
+describe('a mesh on native links', () => {
+  it('three peers reach each other; sendTo reaches only its target', async () => {
+    const hub = createSignalHub()
+    const ids = ['n-a', 'n-b', 'n-c']
+    const inbox = new Map<string, { data: MeshValue; from: string }[]>()
+    for (const id of ids) {
+      const mesh = createMesh({
+        self: id,
+        signaling: hub.endpoint(id),
+        iceServers: [],
+        byeFlushMs: 100,
+        createLink: nativePeerLinkFactory({
+          bindAddress: '127.0.0.1',
+          candidateFilter: loopbackOnly,
+        }),
+      })
+      meshes.push(mesh)
+      inbox.set(id, [])
+      mesh.onMessage((data, from) => inbox.get(id)!.push({ data, from }))
+    }
+    for (const m of meshes) m.setPeers(ids)
+    await waitFor(() => meshes.every((m) => m.connectedPeers().length === 2), 15_000, 'full mesh')
+    meshes[0]!.sendTo('n-c', { only: 'c' })
+    meshes[1]!.broadcast(bytes(200_000, 9))
+    await waitFor(
+      () => inbox.get('n-c')!.length === 2 && inbox.get('n-a')!.length === 1,
+      10_000,
+      'messages',
+    )
+    expect(inbox.get('n-c')!.find((m) => m.from === 'n-a')!.data).toEqual({ only: 'c' })
+    expect(inbox.get('n-a')![0]!.data).toEqual(bytes(200_000, 9))
+    expect(inbox.get('n-b')).toEqual([])
+  })
+})

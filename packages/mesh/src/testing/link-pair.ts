@@ -1,0 +1,95 @@
+import type { KibitzError } from '@kibitz/protocol'
+import type { LinkSignal, PeerLink, PeerLinkOptions } from '../peer-link.js'
+import { waitFor } from './wait.js'
+
+/** Builds one link of a kind under test. */
+export type MakeLink = (options: PeerLinkOptions) => PeerLink
+
+/** Everything one link did, in order. */
+export interface Side {
+  link: PeerLink
+  /** Event names in order (`signal:sdp`, `signal:ice`, `open`, `data`, `drain`, `error`, `close`). */
+  log: string[]
+  data: (Uint8Array | string)[]
+  errors: KibitzError[]
+  /** Signals it emitted. */
+  sent: LinkSignal[]
+  /** Signals fed to it, in arrival order. */
+  received: LinkSignal[]
+}
+
+/** A data-only loopback link (no ICE servers) with every event recorded; `made` collects it. */
+export function linkSide(
+  make: MakeLink,
+  initiator: boolean,
+  extra: Partial<PeerLinkOptions> = {},
+  made?: PeerLink[],
+): Side {
+  const link = make({ initiator, iceServers: [], iceTransportPolicy: 'all', ...extra })
+  made?.push(link)
+  const s: Side = { link, log: [], data: [], errors: [], sent: [], received: [] }
+  link.on('signal', ({ signal }) => {
+    s.log.push(`signal:${signal.kind}`)
+    s.sent.push(signal)
+  })
+  link.on('open', () => s.log.push('open'))
+  link.on('data', ({ data }) => {
+    s.log.push('data')
+    s.data.push(data)
+  })
+  link.on('drain', () => s.log.push('drain'))
+  link.on('error', ({ error }) => {
+    s.log.push('error')
+    s.errors.push(error)
+  })
+  link.on('close', () => s.log.push('close'))
+  return s
+}
+
+/** Deliver `from`'s signals to `to`: JSON-copied, SDP after `sdpDelayMs`, ICE after `iceDelayMs`. */
+export function forward(from: Side, to: Side, sdpDelayMs = 0, iceDelayMs = 0): void {
+  from.link.on('signal', ({ signal }) => {
+    const copy = JSON.parse(JSON.stringify(signal)) as LinkSignal
+    setTimeout(
+      () => {
+        to.received.push(copy)
+        to.link.signal(copy)
+      },
+      copy.kind === 'sdp' ? sdpDelayMs : iceDelayMs,
+    )
+  })
+}
+
+/**
+ * Two links opened back to back. libdatachannel under CPU contention sometimes fails a cold
+ * handshake on its own (about 1 in 30 fresh processes with both cores busy: "DTLS alert: unknown
+ * CA", then the offerer's answer is refused with "Got a remote candidate without ICE transport").
+ * Both links then close before opening — the mesh rebuilds such a link (M14) — so a pair that
+ * closed before opening is made again, at most twice, and said so.
+ */
+export async function openLinkPair(
+  make: MakeLink,
+  opts: { sdpDelayMs?: number; connectMs?: number; made?: PeerLink[] } = {},
+): Promise<[Side, Side]> {
+  for (let attempt = 1; ; attempt++) {
+    const a = linkSide(make, true, {}, opts.made)
+    const b = linkSide(make, false, {}, opts.made)
+    forward(a, b, opts.sdpDelayMs ?? 0)
+    forward(b, a, opts.sdpDelayMs ?? 0)
+    const closed = () => a.log.includes('close') || b.log.includes('close')
+    await waitFor(
+      () => (a.link.connected && b.link.connected) || closed(),
+      opts.connectMs ?? 10_000,
+      'both open',
+    )
+    if (!closed()) return [a, b]
+    const why = [...a.errors, ...b.errors].map((e) => `${e.code}: ${e.message}`).join('; ')
+    if (attempt === 3) throw new Error(`the pair closed before opening, 3 times: ${why}`)
+    console.warn(`[link-pair] pair closed before opening (${why || 'no error'}); made again`)
+    for (const s of [a, b]) s.link.destroy()
+  }
+}
+
+/** `n` deterministic bytes. */
+export const bytes = (n: number, seed: number) =>
+  Uint8Array.from({ length: n }, (_, i) => (i * seed) & 255)
