@@ -13,7 +13,7 @@ import { fetchIceServers } from './ice.js'
 import { createMesh, type Mesh, type MeshOptions } from './mesh.js'
 import { nodeWrtc, nodeWrtcCleanup } from './node-wrtc.js'
 import type { MeshValue } from './payload.js'
-import { createSignalHub, type SignalHub } from './testing/hub.js'
+import { createSignalHub, sdpSetups, type SignalHub } from './testing/hub.js'
 import { waitFor } from './testing/wait.js'
 
 /**
@@ -129,12 +129,7 @@ describe.skipIf(!turnserver)('relay-only through a real coturn', () => {
     )
     const connectMs = Date.now() - t0
     // Node's default link (native, M43) offers as the DTLS client too (M42).
-    const setups = new Set<string>()
-    for (const { message } of hub.log)
-      if (message.t === 'sdp')
-        for (const role of message.description.sdp.match(/a=setup:\w+/g) ?? [])
-          setups.add(`${message.description.type} ${role}`)
-    expect([...setups].sort()).toEqual(['answer a=setup:passive', 'offer a=setup:active'])
+    expect(sdpSetups(hub)).toEqual(['answer a=setup:passive', 'offer a=setup:active'])
     // Nothing but relay candidates ever went out (M30).
     for (const { message } of hub.log) {
       if (message.t === 'ice' && message.candidate)

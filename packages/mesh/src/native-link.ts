@@ -7,6 +7,16 @@
 import { Emitter, ErrorCode, KibitzError, type IceCandidate } from '@kibitz/protocol'
 import { PeerConnection, type DataChannel } from 'node-datachannel'
 import { filterSdpCandidates, type CandidateFilter } from './candidates.js'
+import {
+  descriptionRefusal,
+  isMdns,
+  linkError,
+  closeQuietly,
+  deadLink,
+  linkLifecycle,
+  MAX_EARLY_CANDIDATES,
+  routeSignal,
+} from './link-core.js'
 import { offerAsDtlsClient } from './dtls-role.js'
 import {
   DATA_CHANNEL_LABEL,
@@ -17,7 +27,6 @@ import {
   type PeerLinkFactory,
   type PeerLinkOptions,
 } from './peer-link.js'
-import { MAX_EARLY_CANDIDATES } from './rtc-peer-link.js'
 import { DRAIN_THRESHOLD_BYTES } from './sender.js'
 
 export interface NativePeerLinkOptions {
@@ -78,8 +87,7 @@ export function createNativePeerLink(
   const keep = options.candidateFilter
   const filterSdp = (sdp: string) => (keep ? filterSdpCandidates(sdp, keep) : sdp)
   const events = new Emitter<PeerLinkEvents>()
-  const error = (code: ErrorCode, message: string, cause?: unknown): KibitzError =>
-    new KibitzError(code, message, cause === undefined ? undefined : { cause })
+  const error = linkError
 
   let pc: PeerConnection
   try {
@@ -89,32 +97,11 @@ export function createNativePeerLink(
       ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
     })
   } catch (cause) {
-    const err = error(ErrorCode.INTERNAL, 'link failed: no PeerConnection', cause)
-    queueMicrotask(() => {
-      events.emit('error', { error: err })
-      events.emit('close', {})
-      events.clear()
-    })
-    let gone = false
-    return {
-      initiator,
-      connected: false,
-      bufferedAmount: 0,
-      signal() {},
-      send() {
-        throw new KibitzError(ErrorCode.INTERNAL, 'link is not open')
-      },
-      on: (event, cb) => (gone ? () => {} : events.on(event, cb)),
-      destroy() {
-        gone = true
-      },
-    }
+    return deadLink(initiator, error(ErrorCode.INTERNAL, 'link failed: no PeerConnection', cause))
   }
   retired.push(pc)
 
-  /** `live` until a close starts; every callback checks it first. */
-  let phase: 'live' | 'ending' | 'closed' = 'live'
-  const live = () => phase === 'live'
+  const { live, report, failed, ended, destroy } = linkLifecycle(events, teardown)
   let connected = false
   let channel: DataChannel | null = null
   /** Our description went out; candidates gathered before it wait in `outbox`. */
@@ -126,9 +113,6 @@ export function createNativePeerLink(
   const early: IceCandidate[] = []
   let earlyOverflow = false
 
-  const report = (err: KibitzError): void => {
-    if (live()) events.emit('error', { error: err })
-  }
   const out = (signal: LinkSignal): void => {
     if (!live()) return
     if (described) events.emit('signal', { signal })
@@ -220,17 +204,11 @@ export function createNativePeerLink(
   // ---------------------------------------------------------------- signaling in
 
   function acceptDescription(type: string, sdp: string): void {
-    if (type === 'rollback') return
-    const side = initiator ? 'initiator' : 'answerer'
-    if (type !== (initiator ? 'answer' : 'offer'))
-      return report(error(ErrorCode.BAD_MESSAGE, `${type} refused: this link is the ${side}`))
-    if (remoteSeen)
-      return report(error(ErrorCode.BAD_MESSAGE, `second ${type} refused: links negotiate once`))
-    if (initiator && !described)
-      return report(error(ErrorCode.BAD_MESSAGE, 'answer refused: no offer was made yet'))
+    const refusal = descriptionRefusal(type, { initiator, remoteSeen, described })
+    if (refusal) return report(refusal)
     remoteSeen = true
     try {
-      pc.setRemoteDescription(filterSdp(sdp), type)
+      pc.setRemoteDescription(filterSdp(sdp), type as 'offer' | 'answer')
     } catch (cause) {
       // The link's one negotiation failed: it can never open, so the mesh rebuilds now (M14).
       return failed(error(ErrorCode.BAD_MESSAGE, `remote ${type} refused`, cause))
@@ -253,7 +231,7 @@ export function createNativePeerLink(
       pc.addRemoteCandidate(candidate.candidate, candidate.sdpMid ?? '0')
     } catch (cause) {
       // One refused candidate is not a dead link; mDNS names are expected to be refused here.
-      if (/\s[^\s]+\.local\s/.test(candidate.candidate) || !live()) return
+      if (isMdns(candidate.candidate) || !live()) return
       if (pc.state() === 'failed' || pc.state() === 'closed') return
       report(error(ErrorCode.BAD_MESSAGE, 'ICE candidate refused', cause))
     }
@@ -262,39 +240,10 @@ export function createNativePeerLink(
   // ---------------------------------------------------------------- close
 
   function teardown(): void {
-    phase = 'ending'
     connected = false
     outbox.length = 0
     early.length = 0
-    try {
-      channel?.close()
-    } catch {
-      // already closed
-    }
-    try {
-      pc.close()
-    } catch {
-      // already closed
-    }
-  }
-
-  function finish(): void {
-    phase = 'closed'
-    events.emit('close', {})
-    events.clear()
-  }
-
-  function failed(err: KibitzError): void {
-    if (!live()) return
-    teardown()
-    events.emit('error', { error: err })
-    finish()
-  }
-
-  function ended(): void {
-    if (!live()) return
-    teardown()
-    finish()
+    closeQuietly(channel, pc)
   }
 
   return {
@@ -306,16 +255,12 @@ export function createNativePeerLink(
       return connected && channel ? channel.bufferedAmount() : 0
     },
     signal(signal) {
-      if (!live()) return
-      try {
-        if (signal.kind === 'sdp')
-          acceptDescription(signal.description.type, signal.description.sdp)
-        else if (signal.candidate && (!keep || keep(signal.candidate.candidate)))
-          addCandidate(signal.candidate)
-        // A null candidate is the remote's end-of-candidates: informational.
-      } catch (cause) {
-        report(error(ErrorCode.BAD_MESSAGE, 'signal refused by the link', cause))
-      }
+      if (live())
+        routeSignal(signal, keep, {
+          description: acceptDescription,
+          candidate: addCandidate,
+          report,
+        })
     },
     send(frame) {
       if (!connected || !channel) throw new KibitzError(ErrorCode.INTERNAL, 'link is not open')
@@ -345,11 +290,6 @@ export function createNativePeerLink(
         return Promise.resolve(null)
       }
     },
-    destroy() {
-      if (!live()) return
-      teardown()
-      // Asynchronously, like every other close: the caller finishes its own bookkeeping first.
-      queueMicrotask(finish)
-    },
+    destroy,
   }
 }

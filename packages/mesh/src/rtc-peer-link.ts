@@ -1,4 +1,14 @@
 import { Emitter, ErrorCode, KibitzError, type IceCandidate } from '@kibitz/protocol'
+import {
+  descriptionRefusal,
+  isMdns,
+  linkError,
+  closeQuietly,
+  deadLink,
+  linkLifecycle,
+  MAX_EARLY_CANDIDATES,
+  routeSignal,
+} from './link-core.js'
 import { filterSdpCandidates, type CandidateFilter } from './candidates.js'
 import { offerAsDtlsClient } from './dtls-role.js'
 import { setUpLinkMedia, type MediaPeerConnection } from './link-media.js'
@@ -30,8 +40,7 @@ export interface RtcPeerLinkOptions {
 
 export { DRAIN_THRESHOLD_BYTES }
 
-/** Remote candidates held until the remote description is applied (beyond: dropped, reported). */
-export const MAX_EARLY_CANDIDATES = 128
+export { MAX_EARLY_CANDIDATES }
 
 /** A `PeerLinkFactory` straight on the given WebRTC implementation's `RTCPeerConnection`. */
 export function rtcPeerLinkFactory(options: RtcPeerLinkOptions): PeerLinkFactory {
@@ -47,9 +56,6 @@ function make<T>(ctor: unknown, init: T): T {
 function attempt<T>(fn: () => T | Promise<T>): Promise<T> {
   return new Promise<T>((resolve) => resolve(fn()))
 }
-
-/** Chromium's mDNS host candidates: stacks without mDNS (node-datachannel, roam) refuse them. */
-const isMdns = (candidate: string): boolean => /\s[^\s]+\.local\s/.test(candidate)
 
 /** One `RTCPeerConnection` behind the `PeerLink` interface. */
 export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOptions): PeerLink {
@@ -76,8 +82,7 @@ export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOpt
   }
 
   const events = new Emitter<PeerLinkEvents>()
-  /** `live` until a close starts; every handler checks it first (a local close is ours too). */
-  let phase: 'live' | 'ending' | 'closed' = 'live'
+  const { live, report, failed, ended, destroy } = linkLifecycle(events, teardown)
   let connected = false
   let channel: RTCDataChannel | null = null
   /** Our description went out; local candidates gathered before it wait in `outbox`. */
@@ -90,19 +95,13 @@ export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOpt
   /** The one offer/answer exchange is done: a `negotiationneeded` from now on is a bug (M34). */
   let negotiated = false
 
-  const live = () => phase === 'live'
   /** The stack still works on this connection (a failed or closed one refuses everything). */
   const usable = () =>
     live() &&
     pc.signalingState !== 'closed' &&
     pc.connectionState !== 'failed' &&
     pc.connectionState !== 'closed'
-  const error = (code: ErrorCode, message: string, cause?: unknown): KibitzError =>
-    new KibitzError(code, message, cause === undefined ? undefined : { cause })
-  /** A problem the link survives. */
-  const report = (err: KibitzError): void => {
-    if (live()) events.emit('error', { error: err })
-  }
+  const error = linkError
 
   // Media lanes (M33) before the data channel and before any offer or answer.
   const media = link.media
@@ -244,14 +243,12 @@ export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOpt
   // ---------------------------------------------------------------- signaling in
 
   function acceptDescription(type: string, sdp: string): void {
-    if (type === 'rollback') return
-    const side = initiator ? 'initiator' : 'answerer'
-    if (type !== (initiator ? 'answer' : 'offer'))
-      return report(error(ErrorCode.BAD_MESSAGE, `${type} refused: this link is the ${side}`))
-    if (remote !== 'none')
-      return report(error(ErrorCode.BAD_MESSAGE, `second ${type} refused: links negotiate once`))
-    if (initiator && !described)
-      return report(error(ErrorCode.BAD_MESSAGE, 'answer refused: no offer was made yet'))
+    const refusal = descriptionRefusal(type, {
+      initiator,
+      remoteSeen: remote !== 'none',
+      described,
+    })
+    if (refusal) return report(refusal)
     remote = 'applying'
     void applyRemote({ type, sdp: filterSdp(sdp) } as RTCSessionDescriptionInit)
   }
@@ -307,41 +304,10 @@ export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOpt
   // ---------------------------------------------------------------- close
 
   function teardown(): void {
-    phase = 'ending'
     connected = false
     outbox.length = 0
     early.length = 0
-    try {
-      channel?.close()
-    } catch {
-      // already closed
-    }
-    try {
-      pc.close()
-    } catch {
-      // already closed
-    }
-  }
-
-  function finish(): void {
-    phase = 'closed'
-    events.emit('close', {})
-    events.clear()
-  }
-
-  /** The connection failed: `error`, then `close`. */
-  function failed(err: KibitzError): void {
-    if (!live()) return
-    teardown()
-    events.emit('error', { error: err })
-    finish()
-  }
-
-  /** Closed remotely (or by the stack). */
-  function ended(): void {
-    if (!live()) return
-    teardown()
-    finish()
+    closeQuietly(channel, pc)
   }
 
   return {
@@ -353,16 +319,12 @@ export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOpt
       return connected && channel ? channel.bufferedAmount : 0
     },
     signal(signal) {
-      if (!live()) return
-      try {
-        if (signal.kind === 'sdp')
-          acceptDescription(signal.description.type, signal.description.sdp)
-        else if (signal.candidate && (!keep || keep(signal.candidate.candidate)))
-          addCandidate(signal.candidate)
-        // A null candidate is the remote's end-of-candidates: informational.
-      } catch (cause) {
-        report(error(ErrorCode.BAD_MESSAGE, 'signal refused by the link', cause))
-      }
+      if (live())
+        routeSignal(signal, keep, {
+          description: acceptDescription,
+          candidate: addCandidate,
+          report,
+        })
     },
     send(frame) {
       if (!connected || !channel) throw new KibitzError(ErrorCode.INTERNAL, 'link is not open')
@@ -378,43 +340,6 @@ export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOpt
       }
     },
     ...(media ? { media } : {}),
-    destroy() {
-      if (!live()) return
-      teardown()
-      // Asynchronously, like every other close: the caller finishes its own bookkeeping first.
-      queueMicrotask(finish)
-    },
-  }
-}
-
-/** A link whose connection could not even be created: `error`, then `close`, asynchronously. */
-function deadLink(initiator: boolean, err: KibitzError): PeerLink {
-  const events = new Emitter<PeerLinkEvents>()
-  let closed = false
-  const finish = () => {
-    if (closed) return
-    closed = true
-    events.emit('error', { error: err })
-    events.emit('close', {})
-    events.clear()
-  }
-  queueMicrotask(finish)
-  return {
-    initiator,
-    connected: false,
-    bufferedAmount: 0,
-    signal() {},
-    send() {
-      throw new KibitzError(ErrorCode.INTERNAL, 'link is not open')
-    },
-    on: (event, cb) => events.on(event, cb),
-    destroy() {
-      if (closed) return
-      closed = true
-      queueMicrotask(() => {
-        events.emit('close', {})
-        events.clear()
-      })
-    },
+    destroy,
   }
 }

@@ -47,3 +47,13 @@ export function createSignalHub(): SignalHub {
     },
   }
 }
+
+/** The DTLS roles the hub's descriptions stated, as sorted `"<type> a=setup:<role>"` (M42). */
+export function sdpSetups(hub: SignalHub): string[] {
+  const setups = new Set<string>()
+  for (const { message } of hub.log)
+    if (message.t === 'sdp')
+      for (const role of message.description.sdp.match(/a=setup:\w+/g) ?? [])
+        setups.add(`${message.description.type} ${role}`)
+  return [...setups].sort()
+}
