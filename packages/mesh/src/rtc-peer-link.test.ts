@@ -9,10 +9,7 @@ import {
   type PeerLinkOptions,
   type WebRtcImplementation,
 } from './peer-link.js'
-import {
-  createRtcPeerLink,
-  type RtcPeerLinkOptions,
-} from './rtc-peer-link.js'
+import { createRtcPeerLink, type RtcPeerLinkOptions } from './rtc-peer-link.js'
 import { linkContract } from './testing/link-contract.js'
 import { bytes, forward, linkSide, openLinkPair, type Side } from './testing/link-pair.js'
 import { waitFor } from './testing/wait.js'
