@@ -18,6 +18,7 @@ import {
 import type { SignalMessage } from '@kibitz/protocol'
 import nodeDataChannel, { type DataChannel } from 'node-datachannel'
 import SimplePeer from 'simple-peer'
+import { dtlsRoleBench } from './lib/dtls-role.js'
 import { firstFrameBench } from './lib/first-frame.js'
 import { writeResult, type FlatResult } from './lib/results.js'
 import { percentileSorted, round } from './lib/stats.js'
@@ -48,6 +49,8 @@ export interface MeshBenchOptions {
   systems: string[]
   /** First-remote-frame rounds per system in Chromium (Kibitz vs bare simple-peer); 0 = skip. */
   firstFrame: number
+  /** Native link pairs per DTLS role (offer `active` as shipped vs `actpass`, M42); 0 = skip. */
+  dtlsPairs: number
 }
 
 /** One connected pair of a system under test, seen from the benchmark. */
@@ -396,6 +399,8 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
     await sleep(50)
   }
 
+  log(`== DTLS role: ${opts.dtlsPairs} native link pairs per role, alternating`)
+  const dtls = opts.dtlsPairs > 0 ? await dtlsRoleBench(opts.dtlsPairs, result) : null
   const firstFrame = opts.firstFrame > 0 ? await firstFrameBench(opts.firstFrame, result) : null
 
   result.mesh8_bringup_ms = round(median(bringups))
@@ -436,6 +441,7 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
       `${result.throughput_ratio}× (target ≥ 0.9); 8-participant bring-up ${result.mesh8_bringup_ms} ms ` +
       `(max ${result.mesh8_bringup_ms_max}).`,
   )
+  if (dtls) console.log(`\n${dtls}`)
   if (firstFrame) console.log(`\n${firstFrame}`)
   log(`wrote ${file}`)
   return result
@@ -453,6 +459,7 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
       mesh8: { type: 'string', default: '5' },
       systems: { type: 'string', default: 'raw_dc,simple_peer,mesh' },
       'first-frame': { type: 'string', default: '10' },
+      'dtls-pairs': { type: 'string', default: '60' },
     },
   })
   const int = (name: string, v: string, min: number, max: number) => {
@@ -469,5 +476,6 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
     mesh8: int('mesh8', values.mesh8, 1, 50),
     systems: values.systems.split(','),
     firstFrame: int('first-frame', values['first-frame'], 0, 50),
+    dtlsPairs: int('dtls-pairs', values['dtls-pairs'], 0, 500),
   }
 }
