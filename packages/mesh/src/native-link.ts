@@ -8,11 +8,11 @@ import { Emitter, ErrorCode, KibitzError, type IceCandidate } from '@kibitz/prot
 import { PeerConnection, type DataChannel } from 'node-datachannel'
 import { filterSdpCandidates, type CandidateFilter } from './candidates.js'
 import {
+  closeQuietly,
+  deadLink,
   descriptionRefusal,
   isMdns,
   linkError,
-  closeQuietly,
-  deadLink,
   linkLifecycle,
   MAX_EARLY_CANDIDATES,
   routeSignal,
@@ -195,9 +195,11 @@ export function createNativePeerLink(
       else retired.push(dc)
     })
   if (link.media) {
-    const err = error(ErrorCode.NOT_CONFIGURED, 'no media lanes on this link', {
-      lanes: 'node-datachannel native links carry data only',
-    })
+    const err = error(
+      ErrorCode.NOT_CONFIGURED,
+      'no media lanes on this link',
+      new Error('node-datachannel native links carry data only'),
+    )
     queueMicrotask(() => report(err))
   }
 

@@ -1,10 +1,10 @@
 import { Emitter, ErrorCode, KibitzError, type IceCandidate } from '@kibitz/protocol'
 import {
+  closeQuietly,
+  deadLink,
   descriptionRefusal,
   isMdns,
   linkError,
-  closeQuietly,
-  deadLink,
   linkLifecycle,
   MAX_EARLY_CANDIDATES,
   routeSignal,
