@@ -128,7 +128,7 @@ describe.skipIf(!turnserver)('relay-only through a real coturn', () => {
       'relay link',
     )
     const connectMs = Date.now() - t0
-    // Node's default link (native, M43) offers as the DTLS client too (M42).
+    // Node's default link (simple-peer, M40) offers as the DTLS client too (M42).
     expect(sdpSetups(hub)).toEqual(['answer a=setup:passive', 'offer a=setup:active'])
     // Nothing but relay candidates ever went out (M30).
     for (const { message } of hub.log) {

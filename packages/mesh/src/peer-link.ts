@@ -5,7 +5,7 @@ import type { IceCandidate, KibitzError, MediaLane, SessionDescription } from '@
  * One WebRTC connection to one remote peer, reduced to what the mesh needs (M3). The mesh owns
  * pairing, generations and framing; a `PeerLink` only moves signals and opaque binary frames.
  * Implementations: `createRtcPeerLink` (the default: straight on the injected `RTCPeerConnection`),
- * `createNativePeerLink` (node-datachannel's native API, Node's default, at `@kibitz/mesh/node`)
+ * `createNativePeerLink` (node-datachannel's native API, at `@kibitz/mesh/node`)
  * and `createSimplePeerLink` (simple-peer, at `@kibitz/mesh/simple-peer`, for comparison);
  * tests may supply their own.
  */
@@ -126,8 +126,8 @@ export interface WebRtcImplementation {
   MediaStream?: unknown
   /**
    * Optional: the link this implementation is measured to work best with, used when the mesh is
-   * given no `createLink`. Absent: the direct link (M39). `nodeWrtc()` names the native link
-   * (M40, M43).
+   * given no `createLink`. Absent: the direct link (M39). `nodeWrtc()` names the simple-peer link
+   * (M40).
    */
   defaultLink?: (options: {
     wrtc: WebRtcImplementation

@@ -8,8 +8,8 @@ import { createSignalHub, sdpSetups } from './testing/hub.js'
 import { bytes } from './testing/link-pair.js'
 import { waitFor } from './testing/wait.js'
 
-// `@kibitz/mesh/simple-peer`, kept for comparisons: no default uses it any more (M40, M43), so it
-// is exercised here on real node-datachannel through the mesh.
+// `@kibitz/mesh/simple-peer`, Node's default link (M40), on its own: two meshes on real
+// node-datachannel with an explicit factory.
 const meshes: Mesh[] = []
 
 afterAll(async () => {
