@@ -4,10 +4,10 @@ import { candidateAddress, loopbackOnly } from './candidates.js'
 import { createMesh, type Mesh } from './mesh.js'
 import { createNativePeerLink, nativeIceServers, nativePeerLinkFactory } from './native-link.js'
 import { nodeWrtcCleanup } from './node-wrtc.js'
-import type { LinkSignal, PeerLink, PeerLinkOptions } from './peer-link.js'
+import type { PeerLink, PeerLinkOptions } from './peer-link.js'
 import type { MeshValue } from './payload.js'
 import { createSignalHub } from './testing/hub.js'
-import { linkContract } from './testing/link-contract.js'
+import { expectCarriesData, expectOpenedAhead, linkContract } from './testing/link-contract.js'
 import { bytes, forward, linkSide, openLinkPair, type Side } from './testing/link-pair.js'
 import { waitFor } from './testing/wait.js'
 
@@ -20,8 +20,6 @@ const make = (o: PeerLinkOptions) => createNativePeerLink(o, { bindAddress: '127
 const side = (initiator: boolean, extra: Partial<PeerLinkOptions> = {}): Side =>
   linkSide(make, initiator, extra, made)
 const openPair = (sdpDelayMs = 0) => openLinkPair(make, { sdpDelayMs, made })
-const sdpOf = (s: Side) =>
-  (s.sent.find((x) => x.kind === 'sdp') as Extract<LinkSignal, { kind: 'sdp' }>).description
 
 afterAll(async () => {
   await Promise.all(meshes.map((m) => m.close()))
@@ -33,28 +31,8 @@ afterAll(async () => {
 describe('createNativePeerLink on node-datachannel (M43)', () => {
   it('opens when every candidate beats its description; binary both ways; a string stays a string; the offerer is the DTLS client', async () => {
     const [a, b] = await openPair(150)
-    for (const s of [a, b]) {
-      const first = s.received.findIndex((r) => r.kind === 'sdp')
-      expect(s.received.slice(0, first).some((r) => r.kind === 'ice')).toBe(true)
-      expect(s.log.filter((e) => e === 'open')).toHaveLength(1)
-      expect(s.sent.filter((r) => r.kind === 'sdp')).toHaveLength(1)
-      expect(s.sent[0]!.kind).toBe('sdp') // our description first, then its candidates
-    }
-    expect(sdpOf(a).type).toBe('offer')
-    expect(sdpOf(b).type).toBe('answer')
-    expect(sdpOf(a).sdp).toMatch(/^a=setup:active\r?$/m) // M42
-    expect(sdpOf(b).sdp).toMatch(/^a=setup:passive\r?$/m)
-    expect([...a.errors, ...b.errors]).toEqual([])
-
-    a.link.send(bytes(1000, 7))
-    b.link.send(bytes(70_000, 3))
-    await waitFor(() => a.data.length === 1 && b.data.length === 1, 5_000, 'binary both ways')
-    expect(b.data[0]).toEqual(bytes(1000, 7))
-    expect(a.data[0]).toEqual(bytes(70_000, 3))
-    expect(a.data[0]).toBeInstanceOf(Uint8Array)
-    a.link.send('plain text' as unknown as Uint8Array)
-    await waitFor(() => b.data.length === 2, 5_000, 'text')
-    expect(b.data[1]).toBe('plain text')
+    expectOpenedAhead(a, b)
+    await expectCarriesData(a, b)
 
     const stats = await a.link.getStats!()
     expect(stats).toMatchObject({ path: 'direct', loss: null, media: null })

@@ -50,25 +50,37 @@ export function releaseRetiredNativeLinks(): void {
 }
 
 /**
- * libdatachannel takes ICE servers as URLs and TURN credentials inside them
- * (`turn:user:pass@host:port`), so a TURN REST username (`<expiry>:<user>`) or a base64 credential
- * is percent-encoded.
+ * libdatachannel builds `turn:user:pass@host` URLs from `RTCIceServer`s, so a TURN REST username
+ * (`<expiry>:<user>`) or a base64 credential (`+`, `/`, `=`) must be percent-encoded (TESTING.md).
+ */
+export function encodeTurnCredentials(
+  servers: RTCIceServer[] | undefined,
+): RTCIceServer[] | undefined {
+  return servers?.map((s) =>
+    s.username !== undefined || s.credential !== undefined
+      ? {
+          ...s,
+          ...(typeof s.username === 'string' ? { username: encodeURIComponent(s.username) } : {}),
+          ...(typeof s.credential === 'string'
+            ? { credential: encodeURIComponent(s.credential) }
+            : {}),
+        }
+      : s,
+  )
+}
+
+/**
+ * libdatachannel's native API takes ICE servers as URLs with TURN credentials inside them
+ * (`turn:user:pass@host:port`), encoded as above.
  */
 export function nativeIceServers(servers: readonly RTCIceServer[]): string[] {
-  const out: string[] = []
-  for (const server of servers) {
-    const urls = Array.isArray(server.urls) ? server.urls : [server.urls]
-    for (const url of urls) {
-      const { username, credential } = server
-      if (typeof username === 'string' && typeof credential === 'string') {
-        const at = url.indexOf(':')
-        out.push(
-          `${url.slice(0, at)}:${encodeURIComponent(username)}:${encodeURIComponent(credential)}@${url.slice(at + 1)}`,
-        )
-      } else out.push(url)
-    }
-  }
-  return out
+  return (encodeTurnCredentials([...servers]) ?? []).flatMap((server) =>
+    (Array.isArray(server.urls) ? server.urls : [server.urls]).map((url) => {
+      if (typeof server.username !== 'string' || typeof server.credential !== 'string') return url
+      const at = url.indexOf(':')
+      return `${url.slice(0, at)}:${server.username}:${server.credential}@${url.slice(at + 1)}`
+    }),
+  )
 }
 
 let sequence = 0

@@ -8,7 +8,7 @@ import {
   RTCPeerConnection as PolyfillPeerConnection,
   RTCSessionDescription,
 } from 'node-datachannel/polyfill'
-import { releaseRetiredNativeLinks } from './native-link.js'
+import { encodeTurnCredentials, releaseRetiredNativeLinks } from './native-link.js'
 import type { WebRtcImplementation } from './peer-link.js'
 import { simplePeerLinkFactory } from './simple-peer-link.js'
 
@@ -34,24 +34,6 @@ export interface NodeWrtcOptions {
  * The default link needs no such timer.
  */
 export const NODE_ICE_COMPLETE_TIMEOUT_MS = 250
-
-/**
- * libdatachannel builds `turn:user:pass@host` URLs from `RTCIceServer`s, so a TURN REST username
- * (`<expiry>:<user>`) or a base64 credential (`+`, `/`, `=`) must be percent-encoded (TESTING.md).
- */
-function encodeTurnCredentials(servers: RTCIceServer[] | undefined): RTCIceServer[] | undefined {
-  return servers?.map((s) =>
-    s.username !== undefined || s.credential !== undefined
-      ? {
-          ...s,
-          ...(typeof s.username === 'string' ? { username: encodeURIComponent(s.username) } : {}),
-          ...(typeof s.credential === 'string'
-            ? { credential: encodeURIComponent(s.credential) }
-            : {}),
-        }
-      : s,
-  )
-}
 
 /** The polyfill reports libdatachannel's RTT in ms (-1: unknown); the standard says seconds. */
 function normaliseStats(report: unknown): unknown {

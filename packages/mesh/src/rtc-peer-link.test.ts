@@ -10,7 +10,7 @@ import {
   type WebRtcImplementation,
 } from './peer-link.js'
 import { createRtcPeerLink, type RtcPeerLinkOptions } from './rtc-peer-link.js'
-import { linkContract } from './testing/link-contract.js'
+import { expectCarriesData, expectOpenedAhead, linkContract } from './testing/link-contract.js'
 import { bytes, forward, linkSide, openLinkPair, type Side } from './testing/link-pair.js'
 import { waitFor } from './testing/wait.js'
 
@@ -76,38 +76,12 @@ describe('createRtcPeerLink on node-datachannel (M39)', () => {
     const spy = spyWrtc()
     // SDP 150 ms late, ICE at once: candidates reach each side before the description they need.
     const [a, b] = await openPair({ wrtc: spy.wrtc }, 150)
-    for (const s of [a, b]) {
-      const first = s.received.findIndex((r) => r.kind === 'sdp')
-      expect(s.received.slice(0, first).some((r) => r.kind === 'ice')).toBe(true)
-      expect(s.log.filter((e) => e === 'open')).toHaveLength(1)
-      expect(s.sent.filter((r) => r.kind === 'sdp')).toHaveLength(1)
-      // Our description first, then its candidates (held while it was being made).
-      expect(s.sent[0]!.kind).toBe('sdp')
-    }
-    expect((a.sent[0] as { description: { type: string } }).description.type).toBe('offer')
-    expect((b.sent[0] as { description: { type: string } }).description.type).toBe('answer')
-    // The offerer is the DTLS client (M42): the offer on the wire says active, the answer passive,
-    // while the offerer's own connection kept its actpass description.
-    const sdpOf = (s: Side) => (s.sent[0] as { description: { sdp: string } }).description.sdp
-    expect(sdpOf(a)).toMatch(/^a=setup:active\r?$/m)
-    expect(sdpOf(a)).not.toMatch(/a=setup:actpass/)
-    expect(sdpOf(b)).toMatch(/^a=setup:passive\r?$/m)
+    expectOpenedAhead(a, b)
+    // The offerer's own connection kept its actpass description (M42: only the wire copy says so).
     expect(spy.pcs.at(-2)!.localDescription!.sdp).toMatch(/^a=setup:actpass\r?$/m)
     // No early candidate was refused ("without ICE transport"): all were added after the SDP.
     expect(spy.remoteCandidates.length).toBeGreaterThan(0)
-    expect([...a.errors, ...b.errors]).toEqual([])
-
-    a.link.send(bytes(1000, 7))
-    b.link.send(bytes(70_000, 3))
-    await waitFor(() => a.data.length === 1 && b.data.length === 1, 5_000, 'binary both ways')
-    expect(b.data[0]).toEqual(bytes(1000, 7))
-    expect(a.data[0]).toEqual(bytes(70_000, 3))
-    expect(a.data[0]).toBeInstanceOf(Uint8Array)
-
-    // A text message (the mesh calls it malformed) arrives as the string it was.
-    a.link.send('plain text' as unknown as Uint8Array)
-    await waitFor(() => b.data.length === 2, 5_000, 'text')
-    expect(b.data[1]).toBe('plain text')
+    await expectCarriesData(a, b)
 
     const stats = await a.link.getStats!()
     expect(stats?.path).toBe('direct')

@@ -2,7 +2,7 @@ import { ErrorCode } from '@kibitz/protocol'
 import { expect, it } from 'vitest'
 import type { LinkSignal, PeerLink } from '../peer-link.js'
 import { DRAIN_THRESHOLD_BYTES } from '../sender.js'
-import { bytes, forward, linkSide, openLinkPair, type MakeLink } from './link-pair.js'
+import { bytes, forward, linkSide, openLinkPair, type MakeLink, type Side } from './link-pair.js'
 import { waitFor } from './wait.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -100,4 +100,41 @@ export function linkContract(make: MakeLink, made: PeerLink[]): void {
     expect(answerer.log.slice(-2)).toEqual(['error', 'close'])
     initiator.link.destroy()
   })
+}
+
+/**
+ * A pair opened with its SDP late (`openLinkPair(make, { sdpDelayMs })`): candidates reached each
+ * side first, each opened once and sent one description before its candidates, the initiator
+ * offered as the DTLS client (M42) and the answerer answered passive, with no error.
+ */
+export function expectOpenedAhead(a: Side, b: Side): void {
+  for (const s of [a, b]) {
+    const first = s.received.findIndex((r) => r.kind === 'sdp')
+    expect(s.received.slice(0, first).some((r) => r.kind === 'ice')).toBe(true)
+    expect(s.log.filter((e) => e === 'open')).toHaveLength(1)
+    expect(s.sent.filter((r) => r.kind === 'sdp')).toHaveLength(1)
+    // Our description first, then its candidates (held while it was being made).
+    expect(s.sent[0]!.kind).toBe('sdp')
+  }
+  const description = (s: Side) => (s.sent[0] as Extract<LinkSignal, { kind: 'sdp' }>).description
+  expect(description(a).type).toBe('offer')
+  expect(description(b).type).toBe('answer')
+  expect(description(a).sdp).toMatch(/^a=setup:active\r?$/m)
+  expect(description(a).sdp).not.toMatch(/a=setup:actpass/)
+  expect(description(b).sdp).toMatch(/^a=setup:passive\r?$/m)
+  expect([...a.errors, ...b.errors]).toEqual([])
+}
+
+/** Binary both ways (one message above 64 KiB), and a string arrives as the string it was. */
+export async function expectCarriesData(a: Side, b: Side): Promise<void> {
+  a.link.send(bytes(1000, 7))
+  b.link.send(bytes(70_000, 3))
+  await waitFor(() => a.data.length === 1 && b.data.length === 1, 5_000, 'binary both ways')
+  expect(b.data[0]).toEqual(bytes(1000, 7))
+  expect(a.data[0]).toEqual(bytes(70_000, 3))
+  expect(a.data[0]).toBeInstanceOf(Uint8Array)
+  // A text message (the mesh calls it malformed) arrives as the string it was.
+  a.link.send('plain text' as unknown as Uint8Array)
+  await waitFor(() => b.data.length === 2, 5_000, 'text')
+  expect(b.data[1]).toBe('plain text')
 }
