@@ -8,9 +8,18 @@
  */
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { createMesh, type Mesh, type MeshSignaling, type MeshValue } from '@kibitz/mesh'
 import {
+  createMesh,
+  type LinkSignal,
+  type Mesh,
+  type MeshSignaling,
+  type MeshValue,
+  type PeerLink,
+} from '@kibitz/mesh'
+import {
+  createNativePeerLink,
   loopbackOnly,
+  nativePeerLinkFactory,
   nodeWrtc,
   nodeWrtcCleanup,
   NODE_ICE_COMPLETE_TIMEOUT_MS,
@@ -66,7 +75,7 @@ interface Pair {
 }
 
 interface System {
-  name: 'mesh' | 'simple_peer' | 'raw_dc'
+  name: 'mesh' | 'mesh_native' | 'native_link' | 'simple_peer' | 'raw_dc'
   /** Build a pair; resolves with it once both ends are open. */
   connect(): Promise<Pair>
 }
@@ -213,6 +222,69 @@ const simplePeer: System = {
   },
 }
 
+// ---------------------------------------------------------------- the native link alone
+
+/**
+ * Kibitz's native Node link (M43, `createNativePeerLink`) without the mesh: what the link layer
+ * costs over the raw channel, apart from what the mesh adds (`mesh_native` is the mesh on it).
+ */
+const nativeLink: System = {
+  name: 'native_link',
+  async connect() {
+    const make = (initiator: boolean) =>
+      createNativePeerLink(
+        { initiator, iceServers: [], iceTransportPolicy: 'all' },
+        { bindAddress: '127.0.0.1', candidateFilter: loopbackOnly },
+      )
+    const a = make(true)
+    const b = make(false)
+    const relay = (from: PeerLink, to: PeerLink) =>
+      from.on('signal', ({ signal }) => {
+        const copy = JSON.parse(JSON.stringify(signal)) as LinkSignal
+        setImmediate(() => to.signal(copy))
+      })
+    relay(a, b)
+    relay(b, a)
+    let receive: (data: Uint8Array) => void = () => {}
+    b.on('data', ({ data }) => {
+      if (typeof data !== 'string') receive(data)
+    })
+    await Promise.all([new Promise((r) => a.on('open', r)), new Promise((r) => b.on('open', r))])
+    return {
+      send: (data) => a.send(data),
+      buffered: () => a.bufferedAmount,
+      onReceive: (cb) => void (receive = cb),
+      async bulk(bytes) {
+        let got = 0
+        const done = defer()
+        receive = (d) => {
+          got += d.byteLength
+          if (got >= bytes) done.resolve()
+        }
+        // The link's own `drain` (the channel's bufferedamountlow at the mesh's low-water mark).
+        const chunk = new Uint8Array(CHUNK).fill(7)
+        let sent = 0
+        const fill = () => {
+          while (sent < bytes && a.bufferedAmount <= HIGH) {
+            const n = Math.min(CHUNK, bytes - sent)
+            a.send(n === CHUNK ? chunk : chunk.subarray(0, n))
+            sent += n
+          }
+        }
+        const off = a.on('drain', fill)
+        fill()
+        await done.promise
+        off()
+      },
+      async close() {
+        a.destroy()
+        b.destroy()
+        await sleep(20)
+      },
+    }
+  },
+}
+
 // ---------------------------------------------------------------- the mesh
 
 /** In-process signaling for N meshes: JSON-copied, asynchronous, in order (like the test hub). */
@@ -233,13 +305,22 @@ function signalBus() {
   })
 }
 
-function spawnMeshes(ids: string[]): Mesh[] {
+/** `native`: links by `nativePeerLinkFactory` (M43) instead of Node's default link. */
+function spawnMeshes(ids: string[], native = false): Mesh[] {
   const bus = signalBus()
   return ids.map((self) =>
     createMesh({
       self,
       signaling: bus(self),
       wrtc,
+      ...(native
+        ? {
+            createLink: nativePeerLinkFactory({
+              bindAddress: '127.0.0.1',
+              candidateFilter: loopbackOnly,
+            }),
+          }
+        : {}),
       iceServers: [],
       candidateFilter: loopbackOnly,
       iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS,
@@ -258,10 +339,10 @@ async function untilAllOpen(meshes: Mesh[], timeoutMs = 20_000): Promise<void> {
   }
 }
 
-const meshSystem: System = {
-  name: 'mesh',
+const meshOn = (name: 'mesh' | 'mesh_native'): System => ({
+  name,
   async connect() {
-    const [a, b] = spawnMeshes(['bench-a', 'bench-b']) as [Mesh, Mesh]
+    const [a, b] = spawnMeshes(['bench-a', 'bench-b'], name === 'mesh_native') as [Mesh, Mesh]
     a.setPeers(['bench-a', 'bench-b'])
     b.setPeers(['bench-a', 'bench-b'])
     let receive: (data: Uint8Array) => void = () => {}
@@ -285,7 +366,7 @@ const meshSystem: System = {
       },
     }
   },
-}
+})
 
 // ---------------------------------------------------------------- measurements
 
@@ -343,7 +424,9 @@ const pct = (xs: number[], p: number) =>
 export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> {
   const started = performance.now()
   const result: FlatResult = { loadavg_1m_at_start: round(loadavg()[0] ?? 0) }
-  const systems = [rawDc, simplePeer, meshSystem].filter((s) => opts.systems.includes(s.name))
+  const systems = [rawDc, simplePeer, nativeLink, meshOn('mesh'), meshOn('mesh_native')].filter(
+    (s) => opts.systems.includes(s.name),
+  )
   const rows: (string | number)[][] = []
   // Connect times per system with nothing else open (idle node-datachannel connections make new
   // ones stall on their DTLS retransmit far more often), then one pair each; latency blocks and
@@ -416,6 +499,10 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
   ratio('latency_ratio_vs_simple_peer', 'mesh_latency_ms_p50', 'simple_peer_latency_ms_p50')
   ratio('throughput_ratio_vs_simple_peer', 'mesh_throughput_mb_s', 'simple_peer_throughput_mb_s')
   ratio('connect_ratio', 'mesh_connect_ms_p50', 'raw_dc_connect_ms_p50')
+  // The native link (M43, opt-in on Node): the link alone, and the mesh on it.
+  ratio('native_link_latency_ratio', 'native_link_latency_ms_p50', 'raw_dc_latency_ms_p50')
+  ratio('mesh_native_latency_ratio', 'mesh_native_latency_ms_p50', 'raw_dc_latency_ms_p50')
+  ratio('mesh_native_throughput_ratio', 'mesh_native_throughput_mb_s', 'raw_dc_throughput_mb_s')
   if (result.latency_ratio !== undefined)
     result.latency_target_met = result.latency_ratio <= 1.1 ? 1 : 0
   if (result.throughput_ratio !== undefined)
@@ -457,7 +544,7 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
       mb: { type: 'string', default: '50' },
       rounds: { type: 'string', default: '5' },
       mesh8: { type: 'string', default: '5' },
-      systems: { type: 'string', default: 'raw_dc,simple_peer,mesh' },
+      systems: { type: 'string', default: 'raw_dc,simple_peer,native_link,mesh,mesh_native' },
       'first-frame': { type: 'string', default: '10' },
       'dtls-pairs': { type: 'string', default: '60' },
     },
