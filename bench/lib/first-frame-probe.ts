@@ -10,7 +10,11 @@
  * - `decN>`/`decN<`: the Nth WebCrypto decrypt (a sealed frame opened);
  * - `createOffer>`/`<`, `createAnswer`, `setLocalDescription`, `setRemoteDescription`,
  *   `addTransceiver`, `rtN>kind`/`rtN<` (`replaceTrack`): the connection's operations;
- * - `ac<at>` = ms a `new AudioContext()` held the page; `long<at>` = a long task's duration.
+ * - `ac<at>` = ms a `new AudioContext()` held the page; `long<at>` = a long task's duration;
+ * - the same synchronous cost for `pcnew<at>` (`new RTCPeerConnection`), `cs<at>` (a canvas's
+ *   `captureStream`) and `msd<at>` (`createMediaStreamDestination`); `atx` = the summed cost of
+ *   every `addTransceiver` and `atxN` their count;
+ * - `origin` = `performance.timeOrigin` (epoch ms), to line two pages' traces up.
  *
  * Without `trace=1` it does nothing.
  */
@@ -20,6 +24,16 @@ if (new URLSearchParams(location.search).get('trace') === '1') install(traceMark
 
 function install(marks: Record<string, number>): void {
   const m = (n: string) => (marks[n] ??= performance.now())
+  marks.origin = performance.timeOrigin
+  /** Record how long a synchronous call held the page as `<prefix><start ms>`. */
+  const held = <T>(prefix: string, call: () => T): T => {
+    const at = performance.now()
+    try {
+      return call()
+    } finally {
+      marks[`${prefix}${Math.round(at)}`] = performance.now() - at
+    }
+  }
 
   const NativeWebSocket = window.WebSocket
   let tx = 0
@@ -83,7 +97,31 @@ function install(marks: Record<string, number>): void {
   const addTransceiver = pc.addTransceiver!
   pc.addTransceiver = function (this: unknown, ...a: unknown[]) {
     m('addTransceiver')
-    return addTransceiver.apply(this, a)
+    const at = performance.now()
+    try {
+      return addTransceiver.apply(this, a)
+    } finally {
+      marks.atx = (marks.atx ?? 0) + performance.now() - at
+      marks.atxN = (marks.atxN ?? 0) + 1
+    }
+  }
+  const NativePeerConnection = window.RTCPeerConnection
+  window.RTCPeerConnection = class extends NativePeerConnection {
+    constructor(config?: RTCConfiguration) {
+      const at = performance.now()
+      super(config)
+      marks[`pcnew${Math.round(at)}`] = performance.now() - at
+    }
+  }
+  const canvas = HTMLCanvasElement.prototype
+  const captureStream = canvas.captureStream
+  canvas.captureStream = function (this: HTMLCanvasElement, fps?: number) {
+    return held('cs', () => captureStream.call(this, fps))
+  }
+  const audio = AudioContext.prototype
+  const destination = audio.createMediaStreamDestination
+  audio.createMediaStreamDestination = function (this: AudioContext) {
+    return held('msd', () => destination.call(this))
   }
 
   const sender = RTCRtpSender.prototype

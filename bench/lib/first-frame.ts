@@ -29,10 +29,24 @@ const log = (s: string) => console.error(s)
 /** `KIBITZ_BENCH_TRACE=1`: the Kibitz pages record a start-up trace (first-frame-probe.ts), logged per page. */
 const TRACE = process.env.KIBITZ_BENCH_TRACE === '1'
 
-/** A page's marks in time order (ms since its navigation), then its first frame. */
-function traceLine(p: FirstFrameResult): string {
-  const marks = Object.entries(p.marks).sort((x, y) => x[1] - y[1])
-  return `${marks.map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} → frame ${Math.round(p.firstFrameMs!)}`
+/** Trace entries that are not times since navigation (first-frame-probe.ts). */
+const NOT_TIMES = new Set(['origin', 'atx', 'atxN'])
+
+/**
+ * A page's marks in time order (ms since its navigation), then its first frame. `nav +N` = its
+ * navigation started N ms after the earliest page's of the pair (`base`, epoch ms), so two lines
+ * compare on one clock once N is added to the second's times.
+ */
+function traceLine(p: FirstFrameResult, base: number): string {
+  const marks = Object.entries(p.marks)
+    .filter(([k]) => !NOT_TIMES.has(k))
+    .sort((x, y) => x[1] - y[1])
+  const nav = p.marks.origin === undefined ? '' : `nav +${Math.round(p.marks.origin - base)}, `
+  const atx =
+    p.marks.atx === undefined
+      ? ''
+      : `; addTransceiver ×${p.marks.atxN} held ${p.marks.atx.toFixed(1)} ms`
+  return `${nav}${marks.map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} → frame ${Math.round(p.firstFrameMs!)}${atx}`
 }
 
 /** One page pair gets this long to show each other's camera. */
@@ -138,7 +152,10 @@ export async function measureFirstFrame(rounds: number): Promise<FirstFrameResul
       const url = (name: string) =>
         `${server.url}/kibitz.html?${new URLSearchParams({ signal: broker.url, room, name, ...(TRACE ? { trace: '1' } : {}) })}`
       const r = await pair(chromium, [url('a'), url('b')], 'kibitz')
-      if (TRACE) for (const p of r) log(`   trace ${traceLine(p)}`)
+      if (TRACE) {
+        const base = Math.min(...r.map((p) => p.marks.origin ?? Infinity))
+        for (const p of r) log(`   trace ${traceLine(p, base)}`)
+      }
       if (keep) record(out.kibitz, r)
     }
     const bare = async (keep: boolean) => {
