@@ -20,6 +20,45 @@
  */
 export const traceMarks: Record<string, number> = {}
 
+/**
+ * Every sealed frame sent and received on the page's WebSockets, as `[key, epoch ms]`. A broker
+ * message (`brokerParser`, protocol/broker-codec.ts) carries the sealed envelope as its first
+ * attachment, and an envelope ends in its AES-GCM tag: the tag's last 8 bytes in hex are the key,
+ * the same on the sending and the receiving page whatever the broker wrapped around it.
+ */
+export interface TraceWire {
+  tx: [string, number][]
+  rx: [string, number][]
+}
+
+declare global {
+  interface Window {
+    firstFrameWire?: TraceWire
+  }
+}
+
+function tailKey(data: unknown): string | null {
+  if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) return null
+  const bytes =
+    data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  // [u8 type][u32 ack][u8 nsp length][nsp][u8 count][u32 length × count][attachments…]
+  let at = 5
+  if (bytes.byteLength < at + 2) return null
+  at += 1 + bytes[at]!
+  const count = bytes[at] ?? 0
+  at += 1
+  if (count < 1 || bytes.byteLength < at + 4 * count) return null
+  const length = view.getUint32(at, true)
+  const start = at + 4 * count
+  if (length < 8 || bytes.byteLength < start + length) return null
+  return Array.from(bytes.subarray(start + length - 8, start + length), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('')
+}
+
 if (new URLSearchParams(location.search).get('trace') === '1') install(traceMarks)
 
 function install(marks: Record<string, number>): void {
@@ -38,16 +77,25 @@ function install(marks: Record<string, number>): void {
   const NativeWebSocket = window.WebSocket
   let tx = 0
   let rx = 0
+  const wire: TraceWire = { tx: [], rx: [] }
+  window.firstFrameWire = wire
+  const epoch = () => performance.timeOrigin + performance.now()
   window.WebSocket = class extends NativeWebSocket {
     constructor(url: string | URL, protocols?: string | string[]) {
       m('ws0')
       super(url, protocols)
       m('ws')
       this.addEventListener('open', () => m('wsopen'))
-      this.addEventListener('message', () => m(`rx${++rx}`))
+      this.addEventListener('message', (e: MessageEvent) => {
+        m(`rx${++rx}`)
+        const key = tailKey(e.data)
+        if (key) wire.rx.push([key, epoch()])
+      })
     }
     override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
       m(`tx${++tx}`)
+      const key = tailKey(data)
+      if (key) wire.tx.push([key, epoch()])
       super.send(data)
     }
   } as typeof WebSocket

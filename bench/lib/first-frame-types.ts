@@ -5,6 +5,8 @@ export interface FirstFrameResult {
   error: string | null
   /** When each stage was reached (ms since navigation), to see where the time goes. */
   marks: Record<string, number>
+  /** Traced pages only (first-frame-probe.ts `TraceWire`): binary messages sent and received. */
+  wire?: { tx: [string, number][]; rx: [string, number][] } | null
 }
 
 /** Record the first time `name` is reached. */

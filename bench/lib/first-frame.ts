@@ -49,6 +49,18 @@ function traceLine(p: FirstFrameResult, base: number): string {
   return `${nav}${marks.map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} → frame ${Math.round(p.firstFrameMs!)}${atx}`
 }
 
+/**
+ * Each binary frame `from` sent that `to` received, in send order: `<sent at>→<ms in transit>`
+ * (sent at = ms since the earlier navigation, `base`). Page clocks are one machine's clock.
+ */
+function wireLine(from: FirstFrameResult, to: FirstFrameResult, base: number): string {
+  const received = new Map(to.wire?.rx ?? [])
+  return (from.wire?.tx ?? [])
+    .filter(([key]) => received.has(key))
+    .map(([key, at]) => `${Math.round(at - base)}→${Math.round(received.get(key)! - at)}`)
+    .join(' ')
+}
+
 /** One page pair gets this long to show each other's camera. */
 const ROUND_TIMEOUT_MS = 20_000
 
@@ -91,6 +103,8 @@ async function pair(chromium: ChromiumHandle, urls: [string, string], tag: strin
         })
         const r = (await handle.jsonValue()) as FirstFrameResult
         if (r.error !== null || r.firstFrameMs === null) throw new Error(`${tag}: ${r.error}`)
+        if (TRACE)
+          r.wire = (await p.evaluate('window.firstFrameWire ?? null')) as FirstFrameResult['wire']
         return r
       }),
     )
@@ -155,6 +169,8 @@ export async function measureFirstFrame(rounds: number): Promise<FirstFrameResul
       if (TRACE) {
         const base = Math.min(...r.map((p) => p.marks.origin ?? Infinity))
         for (const p of r) log(`   trace ${traceLine(p, base)}`)
+        log(`   wire a→b (sent at→ms): ${wireLine(r[0]!, r[1]!, base)}`)
+        log(`   wire b→a (sent at→ms): ${wireLine(r[1]!, r[0]!, base)}`)
       }
       if (keep) record(out.kibitz, r)
     }
