@@ -29,6 +29,73 @@ describe('join and identity', () => {
   })
 })
 
+describe('handshake join (B21)', () => {
+  const asking = (tag: unknown, claim?: unknown) => ({
+    auth: { kibitz: claim === undefined ? { join: tag } : { join: tag, claim } },
+  })
+
+  test('B21: join and claim in the handshake are answered as one joined event, before any request', async () => {
+    rig = await startRig()
+    const tag = tagOf('handshake')
+    const a = await rig.client(asking(tag, true))
+    await a.waitFor(() => a.received.joined.length === 1, 2_000, 'joined')
+    const [ja] = a.received.joined
+    expect(ja!.tag).toBe(tag)
+    expect(must(ja!.join)).toEqual({ self: a.id, authority: null })
+    expect(must(ja!.claim!)).toEqual({ granted: true, authority: a.id })
+    // A second member learns the holder; its claim is refused in the same event.
+    const b = await rig.client(asking(tag, true))
+    await b.waitFor(() => b.received.joined.length === 1, 2_000, 'joined')
+    expect(must(b.received.joined[0]!.join)).toEqual({ self: b.id, authority: a.id })
+    expect(must(b.received.joined[0]!.claim!)).toEqual({ granted: false, authority: a.id })
+    // Join only: no claim in the event. The requests that follow are idempotent repeats.
+    const c = await rig.client(asking(tag))
+    await c.waitFor(() => c.received.joined.length === 1, 2_000, 'joined')
+    expect(c.received.joined[0]!.claim).toBeNull()
+    expect(must(await c.join(tag))).toEqual({ self: c.id, authority: a.id })
+    expect(must(await a.claim(tag))).toEqual({ granted: true, authority: a.id })
+    // Members of the tag for routing, departures and vacancy like any joiner (B6, B9).
+    expect(must(await b.send(tag, c.id, bytes(1)))).toEqual({})
+    await c.waitFor(() => c.received.frames.length === 1, 2_000, 'the frame')
+    const snapshot = rig.broker.metrics.snapshot()
+    expect(snapshot.tags).toBe(1)
+    expect(snapshot.claimsGranted).toBe(1)
+  })
+
+  test('B21 B13: a malformed handshake join is ignored: no event, the requests work as usual', async () => {
+    rig = await startRig()
+    const tag = tagOf('handshake-bad')
+    for (const opts of [
+      asking('short'),
+      asking(tag, 'yes'),
+      { auth: { kibitz: 'join' } },
+      { auth: { kibitz: null } },
+      { auth: { join: tag } },
+    ]) {
+      const c = await rig.client(opts)
+      // Ordered after anything the handshake could have produced (B15).
+      expect(must(await c.join(tag)).self).toBe(c.id)
+      expect(c.received.joined).toEqual([])
+      expect(c.received.malformed).toEqual([])
+    }
+  })
+
+  test('B21 B3 B11: limits apply: a full tag is the join reply inside, with no claim; tokens are spent', async () => {
+    rig = await startRig({ maxSocketsPerTag: 1, burst: 3, rate: 1 })
+    const tag = tagOf('handshake-full')
+    const a = await rig.client(asking(tag, true))
+    await a.waitFor(() => a.received.joined.length === 1, 2_000, 'joined')
+    expect(must(a.received.joined[0]!.claim!).granted).toBe(true)
+    const b = await rig.client(asking(tag, true))
+    await b.waitFor(() => b.received.joined.length === 1, 2_000, 'joined')
+    expect(codeOf(b.received.joined[0]!.join)).toBe('ROOM_FULL')
+    expect(b.received.joined[0]!.claim).toBeNull()
+    // a spent two of its three tokens in the handshake: one request passes, the next is limited.
+    expect(must(await a.join(tag)).self).toBe(a.id)
+    expect(codeOf(await a.join(tag))).toBe('RATE_LIMITED')
+  })
+})
+
 describe('claim', () => {
   test('B4: a 20-client claim race has exactly one winner and all agree on the authority', async () => {
     rig = await startRig()

@@ -2,8 +2,11 @@ import {
   BrokerEvent,
   ErrorCode,
   decodeBrokerRequest,
+  decodeHandshakeJoin,
   type AuthorityVacatedEvent,
   type FrameEvent,
+  type HandshakeJoin,
+  type JoinedEvent,
   type MemberLeftEvent,
   type RefusedEvent,
   type SendRequest,
@@ -358,6 +361,42 @@ export function createSocketPlane(deps: PlaneDeps): SocketPlane {
     }
   }
 
+  /**
+   * B21: the join (and claim) a client asked for in its handshake, answered as one `joined` event
+   * right after the connection is accepted. Rate-limited and ordered with the socket's requests
+   * exactly like the `join` and `claim` it stands for (B11, B15); a refusal is the reply inside.
+   */
+  function joinOnConnect(m: Member, { join: tag, claim }: HandshakeJoin): void {
+    const attempt = async (op: 'join' | 'claim'): Promise<unknown> => {
+      let reply: unknown
+      const capture: Ack = (r) => (reply = r)
+      try {
+        if (!admit(m))
+          refuse(
+            m,
+            op,
+            tag,
+            capture,
+            fail(ErrorCode.RATE_LIMITED, 'slow down: the request rate limit is exceeded'),
+          )
+        else await handlers[op](m, tag, capture)
+      } catch (error) {
+        refuse(m, op, tag, capture, internalError(error))
+      }
+      return reply
+    }
+    run(m, async () => {
+      const join = (await attempt('join')) as JoinedEvent['join'] | undefined
+      // No reply: the socket went away meanwhile.
+      if (join === undefined || m.closed) return
+      const claimed =
+        claim && join.ok ? ((await attempt('claim')) as JoinedEvent['claim']) : undefined
+      if (m.closed) return
+      const event: JoinedEvent = { tag, join, ...(claimed !== undefined ? { claim: claimed } : {}) }
+      m.socket.emit(BrokerEvent.joined, event)
+    })
+  }
+
   io.on('connection', (socket) => {
     const m: Member = {
       id: socket.id,
@@ -379,6 +418,8 @@ export function createSocketPlane(deps: PlaneDeps): SocketPlane {
       }
     })
     for (const op of OPS) socket.on(op, (...args: unknown[]) => dispatch(m, op, args))
+    const early = decodeHandshakeJoin(socket.handshake.auth)
+    if (early) joinOnConnect(m, early)
     socket.on('disconnect', () => {
       m.closed = true
       members.delete(m.id)

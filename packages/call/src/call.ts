@@ -355,7 +355,8 @@ export function createCall(options: CallOptions): Call {
     const room = createRoom({
       room: roomId,
       connect: (tag) => {
-        const transport = connectBroker(signalHost, tag)
+        // The engine joins and claims in one flight: both ride the handshake (broker B21).
+        const transport = connectBroker(signalHost, tag, { handshake: { claim: true } })
         // The socket is opening: do the page's other start-up work while its handshake runs
         // (ahead of it, the first fetch and the first AudioContext each held the page for tens
         // of ms before the socket even existed: bench mesh, first frame).

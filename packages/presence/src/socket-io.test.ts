@@ -123,6 +123,88 @@ describe('socket.io transport specifics', () => {
     expect(!r.ok && r.error.code).toBe(ErrorCode.BAD_MESSAGE)
   })
 
+  test('B21: join and claim resolve from the handshake; a broker that answers only that is enough', async () => {
+    broker = await startBroker({ port: 0, host: '127.0.0.1' })
+    // Registered after the broker's own connection handler: this broker answers the handshake's
+    // join and claim (B21) and never a join or claim request.
+    broker.io.on('connection', (socket) => {
+      socket.removeAllListeners('join')
+      socket.removeAllListeners('claim')
+    })
+    const tag = testTag('sio-handshake')
+    const a = open(broker.url, tag, { ...FAST, handshake: { claim: true } })
+    const [ja, ca] = await Promise.all([a.join(), a.claim()])
+    expect(ja.ok && ja.value).toEqual({ self: a.self, authority: null })
+    expect(ca.ok && ca.value).toEqual({ granted: true, authority: a.self })
+    const b = open(broker.url, tag, { ...FAST, handshake: { claim: true } })
+    const [jb, cb] = await Promise.all([b.join(), b.claim()])
+    expect(jb.ok && jb.value.authority).toBe(a.self)
+    expect(cb.ok && cb.value).toEqual({ granted: false, authority: a.self })
+    // A handshake that joins only: claim is a request, unanswered here.
+    const c = open(broker.url, tag, { ...FAST, timeoutMs: 300, handshake: {} })
+    expect((await c.join()).ok).toBe(true)
+    const cc = await c.claim()
+    expect(!cc.ok && cc.error.code).toBe(ErrorCode.TIMEOUT)
+    // Without the handshake (the default) the join request is the only way.
+    const d = open(broker.url, tag, { ...FAST, timeoutMs: 300 })
+    const jd = await d.join()
+    expect(!jd.ok && jd.error.code).toBe(ErrorCode.TIMEOUT)
+  })
+
+  test('B21: a handshake reply that came before join() was called is still taken', async () => {
+    broker = await startBroker({ port: 0, host: '127.0.0.1' })
+    const asked = new Set<string>()
+    broker.io.on('connection', (socket) => {
+      socket.removeAllListeners('join')
+      socket.removeAllListeners('claim')
+      socket.onAnyOutgoing((event: string) => {
+        if (event === 'joined') asked.add(socket.id)
+      })
+    })
+    const a = open(broker.url, testTag('sio-handshake-early'), { ...FAST, handshake: {} })
+    await until(() => asked.size === 1, 'the joined event')
+    await sleep(50)
+    const r = await a.join()
+    expect(r.ok && r.value.self).toBe([...asked][0])
+  })
+
+  test('B21: against a broker that ignores the handshake, the requests answer', async () => {
+    broker = await startBroker({ port: 0, host: '127.0.0.1' })
+    // An older broker: no `auth.kibitz` reaches it.
+    broker.io.use((socket, next) => {
+      socket.handshake.auth = {}
+      next()
+    })
+    const tag = testTag('sio-old-broker')
+    const a = open(broker.url, tag, { ...FAST, handshake: { claim: true } })
+    const [ja, ca] = await Promise.all([a.join(), a.claim()])
+    expect(ja.ok && ja.value).toEqual({ self: a.self, authority: null })
+    expect(ca.ok && ca.value).toEqual({ granted: true, authority: a.self })
+  })
+
+  test('B21: a reconnect re-joins with a request, not the handshake (which must not claim again)', async () => {
+    broker = await startBroker({ port: 0, host: '127.0.0.1' })
+    const auths: unknown[] = []
+    broker.io.use((socket, next) => {
+      auths.push(socket.handshake.auth)
+      next()
+    })
+    const tag = testTag('sio-handshake-reconnect')
+    const a = open(broker.url, tag, {
+      ...FAST,
+      handshake: { claim: true },
+      socketOptions: { ...FAST.socketOptions, auth: { app: 'x' } },
+    })
+    const resets: RoomTransportEvents['reset'][] = []
+    a.on('reset', (e) => resets.push(e))
+    expect((await a.join()).ok).toBe(true)
+    broker.io.sockets.sockets.get(a.self!)?.conn.close()
+    await until(() => resets.length === 1, 'the re-join')
+    expect(auths).toEqual([{ app: 'x', kibitz: { join: tag, claim: true } }, { app: 'x' }])
+    // The new socket is a member without the slot (the old id's claim went with it).
+    expect(resets[0]!.authority).toBeNull()
+  })
+
   test('a request without an ack is a TIMEOUT result', async () => {
     // An HTTP server that never completes the websocket upgrade.
     const port = await listen(createServer().on('upgrade', (_req, socket) => held.push(socket)))

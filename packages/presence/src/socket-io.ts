@@ -3,6 +3,7 @@ import {
   brokerParser,
   decodeBrokerEvent,
   decodeClaimReply,
+  type JoinedEvent,
   decodeEmptyReply,
   decodeJoinReply,
   Emitter,
@@ -33,11 +34,32 @@ export interface ConnectBrokerOptions {
    * `transports`, `parser` and `forceNew` are always the transport's own.
    */
   socketOptions?: Partial<ManagerOptions & SocketOptions>
+  /**
+   * Join the tag inside the connection handshake (broker B21), and with `claim: true` also claim
+   * its authority slot there: the first `join()` (and `claim()`) then resolve with the broker's
+   * `joined` event, one round trip sooner than a request sent once connected. The requests still
+   * go out: a broker without B21 answers those, and for one with it they are idempotent repeats.
+   * Only the first connection; a reconnect re-joins with a request. Off by default (`false`): a
+   * transport with it is in the tag from its first connection on, before any `join()` call.
+   */
+  handshake?: { claim?: boolean } | false
 }
 
 const DEFAULT_TIMEOUT_MS = 5_000
 
 type Pending = (result: Result<never>) => void
+
+type Early<T> = Promise<T | null> | null
+
+/**
+ * `request`'s answer, or `early`'s when that comes first and is a success (an early refusal or
+ * malformed reply defers to the request; null from `early`: it will not come).
+ */
+const firstAnswer = <T extends Result<unknown>>(
+  request: Promise<T>,
+  early: Early<T>,
+): Promise<T> =>
+  early ? Promise.race([request, early.then((r) => (r?.ok ? r : request))]) : request
 
 class SocketIoTransport implements RoomTransport {
   readonly tag: string
@@ -55,10 +77,29 @@ class SocketIoTransport implements RoomTransport {
   #rejoining = false
   #hasConnected = false
   #closed = false
+  /**
+   * B21: the handshake's `joined` event, for the first `join()` and `claim()` to take; settled
+   * with null when a disconnect or close means it will not come.
+   */
+  #earlyJoin: Early<Result<{ self: string; authority: string | null }>> = null
+  #earlyClaim: Early<Result<{ granted: boolean; authority: string | null }>> = null
+  #settleEarly: (event: Partial<JoinedEvent> | null) => void = () => {}
 
   constructor(url: string, tag: string, opts: ConnectBrokerOptions) {
     this.tag = tag
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const ask = opts.handshake
+      ? { join: tag, ...(opts.handshake.claim ? { claim: true } : {}) }
+      : null
+    if (ask) {
+      const early = new Promise<Partial<JoinedEvent> | null>((r) => (this.#settleEarly = r))
+      this.#earlyJoin = early.then((e) => e && decodeJoinReply(e.join))
+      if (ask.claim)
+        this.#earlyClaim = early.then((e) =>
+          e?.claim === undefined ? null : decodeClaimReply(e.claim),
+        )
+    }
+    const base = opts.socketOptions?.auth
     this.#socket = io(url, {
       reconnectionAttempts: 10,
       reconnectionDelay: 250,
@@ -66,6 +107,12 @@ class SocketIoTransport implements RoomTransport {
       randomizationFactor: 0.5,
       timeout: this.#timeoutMs,
       ...opts.socketOptions,
+      // The caller's auth, plus the handshake join (B21) on the first connection only.
+      auth: (cb: (data: object) => void) => {
+        const early = ask && !this.#hasConnected ? { kibitz: ask } : {}
+        if (typeof base === 'function') base((data) => cb({ ...data, ...early }))
+        else cb({ ...base, ...early })
+      },
       reconnection: opts.reconnect ?? true,
       transports: ['websocket'],
       forceNew: true,
@@ -81,7 +128,13 @@ class SocketIoTransport implements RoomTransport {
   #wire(): void {
     const s = this.#socket
     s.on('connect', () => this.#onConnect())
+    s.on(BrokerEvent.joined, (raw: unknown) => {
+      // Our own tag, on the first connection; the replies inside are decoded like acks.
+      const event = raw as Partial<JoinedEvent> | null
+      if (event?.tag === this.tag && this.#generation === 0) this.#settleEarly(event)
+    })
     s.on('disconnect', (reason) => {
+      this.#noEarlyReplies()
       this.#generation++
       this.#rejoining = false
       this.#self = null
@@ -111,6 +164,12 @@ class SocketIoTransport implements RoomTransport {
     })
     // `refused` (a fire-and-forget send the broker turned down) is deliberately ignored: the
     // engine's heartbeats repair loss.
+  }
+
+  /** The handshake's replies will not come (a disconnect, or the transport closed). */
+  #noEarlyReplies(): void {
+    this.#settleEarly(null)
+    this.#earlyJoin = this.#earlyClaim = null
   }
 
   /** socket.io will try again by itself (transport close, ping timeout, a failed attempt). */
@@ -182,7 +241,10 @@ class SocketIoTransport implements RoomTransport {
       return fail(ErrorCode.TIMEOUT, 'join: the connection to the broker is down')
     }
     const generation = this.#generation
-    const r = await this.#request(BrokerEvent.join, decodeJoinReply)
+    const request = this.#request(BrokerEvent.join, decodeJoinReply)
+    const early = this.#earlyJoin
+    this.#earlyJoin = null
+    const r = await firstAnswer(request, early)
     if (r.ok && !this.#closed && generation === this.#generation) {
       this.#self = r.value.self
       this.#joined = true
@@ -191,7 +253,12 @@ class SocketIoTransport implements RoomTransport {
   }
 
   async claim(): Promise<Result<{ granted: boolean; authority: string | null }>> {
-    return this.#unavailable('claim') ?? this.#request(BrokerEvent.claim, decodeClaimReply)
+    const unavailable = this.#unavailable('claim')
+    if (unavailable) return unavailable
+    const request = this.#request(BrokerEvent.claim, decodeClaimReply)
+    const early = this.#earlyClaim
+    this.#earlyClaim = null
+    return firstAnswer(request, early)
   }
 
   async release(): Promise<Result<object>> {
@@ -233,6 +300,7 @@ class SocketIoTransport implements RoomTransport {
     this.#socket.disconnect()
     this.#socket.removeAllListeners()
     this.#socket.io.off('reconnect_failed', this.#onGaveUp)
+    this.#noEarlyReplies()
     for (const settle of [...this.#pending]) {
       settle(fail(ErrorCode.TIMEOUT, `the transport closed (${reason})`))
     }

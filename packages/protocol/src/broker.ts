@@ -25,6 +25,8 @@ export const BrokerEvent = {
   memberLeft: 'member-left',
   authorityVacated: 'authority-vacated',
   refused: 'refused',
+  /** The replies to a join (and claim) asked for in the connection handshake (B21). */
+  joined: 'joined',
 } as const
 
 /** A room tag: base64url of 32 bytes (see `deriveRoomKeys`). */
@@ -38,15 +40,26 @@ export const BrokerPayloadSchema = z.custom<Uint8Array>((value) => {
   return bytes !== null && bytes.byteLength > 0 && bytes.byteLength <= MAX_BROKER_FRAME_BYTES
 })
 
-export const JoinRequestSchema = z.object({ tag: RoomTagSchema })
-export const ClaimRequestSchema = z.object({ tag: RoomTagSchema })
-export const ReleaseRequestSchema = z.object({ tag: RoomTagSchema })
-export const LeaveRequestSchema = z.object({ tag: RoomTagSchema })
-export const SendRequestSchema = z.object({
+export const JoinRequestSchema = /* @__PURE__ */ z.object({ tag: RoomTagSchema })
+export const ClaimRequestSchema = /* @__PURE__ */ z.object({ tag: RoomTagSchema })
+export const ReleaseRequestSchema = /* @__PURE__ */ z.object({ tag: RoomTagSchema })
+export const LeaveRequestSchema = /* @__PURE__ */ z.object({ tag: RoomTagSchema })
+export const SendRequestSchema = /* @__PURE__ */ z.object({
   tag: RoomTagSchema,
   to: SocketIdSchema,
   payload: BrokerPayloadSchema,
 })
+
+/**
+ * Join (and claim) inside the socket.io handshake (B21): the client puts this under `kibitz` in its
+ * `auth`, and the broker answers with a `joined` event right after accepting the connection, one
+ * round trip before a `join` sent once connected could be answered.
+ */
+export const HandshakeJoinSchema = /* @__PURE__ */ z.object({
+  join: RoomTagSchema,
+  claim: z.optional(z.boolean()),
+})
+export type HandshakeJoin = z.infer<typeof HandshakeJoinSchema>
 
 export type JoinRequest = z.infer<typeof JoinRequestSchema>
 export type ClaimRequest = z.infer<typeof ClaimRequestSchema>
@@ -82,6 +95,19 @@ export interface AuthorityVacatedEvent {
   tag: string
   /** The socket id that held the slot. */
   authority: string
+}
+/** Broker → client: what the handshake's join (and claim, when asked) got (B21). */
+export interface JoinedEvent {
+  tag: string
+  join: JoinReply
+  /** Present when the handshake asked to claim and the join succeeded. */
+  claim?: ClaimReply
+}
+/** A decoded `joined` event: each reply decoded like the ack it stands for. */
+export interface DecodedJoinedEvent {
+  tag: string
+  join: Result<{ self: string; authority: string | null }>
+  claim: Result<{ granted: boolean; authority: string | null }> | null
 }
 /** Broker → client: an operation sent without an ack callback was refused. */
 export interface RefusedEvent {
@@ -168,6 +194,21 @@ export const decodeBrokerEvent = {
   refused: (v: unknown): Result<RefusedEvent> => parseWith(RefusedEventSchema, v, 'refused'),
 }
 
+/**
+ * Read the handshake join a client asked for (`auth.kibitz`, B21). Null when there is none or it
+ * is malformed: the client then joins with a `join` request as usual.
+ */
+export function decodeHandshakeJoin(auth: unknown): HandshakeJoin | null {
+  try {
+    if (typeof auth !== 'object' || auth === null) return null
+    const parsed = HandshakeJoinSchema.safeParse((auth as { kibitz?: unknown }).kibitz)
+    return parsed.success ? parsed.data : null
+  } catch {
+    // A throwing getter or proxy trap on hostile input.
+    return null
+  }
+}
+
 /** Validate a reply to a request (again: the broker's answers are untrusted input). */
 export function decodeBrokerReply<T extends object>(
   value: unknown,
@@ -211,3 +252,20 @@ export const decodeClaimReply = (v: unknown) =>
   )
 
 export const decodeEmptyReply = (v: unknown) => decodeBrokerReply(v, () => ({}))
+
+/**
+ * Validate a `joined` event (B21): the tag, then each reply like the ack it stands for. Kept out of
+ * `decodeBrokerEvent` so that a bundle which does not need it can leave it out.
+ */
+export function decodeJoinedEvent(v: unknown): Result<DecodedJoinedEvent> {
+  return guarded('joined', () => {
+    const rec = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>
+    if (!RoomTagSchema.safeParse(rec.tag).success)
+      return fail(ErrorCode.BAD_MESSAGE, 'malformed joined: no valid tag')
+    return ok({
+      tag: rec.tag as string,
+      join: decodeJoinReply(rec.join),
+      claim: rec.claim === undefined ? null : decodeClaimReply(rec.claim),
+    })
+  })
+}

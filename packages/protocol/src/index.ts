@@ -100,6 +100,9 @@ export {
   decodeJoinReply,
   decodeClaimReply,
   decodeEmptyReply,
+  decodeHandshakeJoin,
+  decodeJoinedEvent,
+  HandshakeJoinSchema,
 } from './broker.js'
 export type {
   JoinRequest,
@@ -117,6 +120,9 @@ export type {
   MemberLeftEvent,
   AuthorityVacatedEvent,
   RefusedEvent,
+  JoinedEvent,
+  DecodedJoinedEvent,
+  HandshakeJoin,
 } from './broker.js'
 
 export { parseWithSchema, openUnion } from './codec.js'

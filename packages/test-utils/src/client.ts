@@ -4,8 +4,10 @@ import {
   decodeBrokerEvent,
   decodeClaimReply,
   decodeEmptyReply,
+  decodeJoinedEvent,
   decodeJoinReply,
   type AuthorityVacatedEvent,
+  type DecodedJoinedEvent,
   type FrameEvent,
   type MemberLeftEvent,
   type RefusedEvent,
@@ -37,6 +39,8 @@ export interface BrokerTestClient {
     memberLeft: MemberLeftEvent[]
     vacated: AuthorityVacatedEvent[]
     refused: RefusedEvent[]
+    /** `joined` events: the replies to a handshake join (`ConnectOptions.auth`, broker B21). */
+    joined: DecodedJoinedEvent[]
     /** Events that failed to decode (a broker bug if non-empty). */
     malformed: unknown[]
   }
@@ -49,18 +53,31 @@ export interface ConnectOptions {
   timeoutMs?: number
   /** Ack timeout per request. */
   ackTimeoutMs?: number
+  /** socket.io handshake `auth` (e.g. `{ kibitz: { join: tag, claim: true } }`, broker B21). */
+  auth?: Record<string, unknown>
 }
 
 export async function connectClient(
   url: string,
   opts: ConnectOptions = {},
 ): Promise<BrokerTestClient> {
+  const waiters = new Set<() => void>()
   const socket = io(url, {
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
     timeout: opts.timeoutMs ?? 5_000,
     parser: brokerParser,
+    ...(opts.auth ? { auth: opts.auth } : {}),
+  })
+  // Before the connection completes: the broker sends `joined` right behind its connect packet.
+  const joined: DecodedJoinedEvent[] = []
+  const joinedMalformed: unknown[] = []
+  socket.on(BrokerEvent.joined, (raw: unknown) => {
+    const r = decodeJoinedEvent(raw)
+    if (r.ok) joined.push(r.value)
+    else joinedMalformed.push(raw)
+    for (const w of [...waiters]) w()
   })
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -85,9 +102,9 @@ export async function connectClient(
     memberLeft: [],
     vacated: [],
     refused: [],
-    malformed: [],
+    joined,
+    malformed: joinedMalformed,
   }
-  const waiters = new Set<() => void>()
   const listeners = {
     frame: new Set<Listener<FrameEvent>>(),
     memberLeft: new Set<Listener<MemberLeftEvent>>(),

@@ -1,4 +1,4 @@
-import { connectClient, type BrokerTestClient } from '@kibitz/test-utils'
+import { connectClient, type BrokerTestClient, type ConnectOptions } from '@kibitz/test-utils'
 import { startBroker, type Broker } from '../server.js'
 import type { BrokerConfig } from '../config.js'
 
@@ -14,7 +14,7 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** An in-process broker on 127.0.0.1:0 plus the clients a test opens; `close()` ends everything. */
 export interface Rig {
   broker: Broker
-  client(): Promise<BrokerTestClient>
+  client(opts?: ConnectOptions): Promise<BrokerTestClient>
   clients(n: number): Promise<BrokerTestClient[]>
   close(): Promise<void>
 }
@@ -22,15 +22,15 @@ export interface Rig {
 export async function startRig(config: Partial<BrokerConfig> = {}): Promise<Rig> {
   const broker = await startBroker({ host: '127.0.0.1', port: 0, ...config })
   const open: BrokerTestClient[] = []
-  const client = async () => {
-    const c = await connectClient(broker.url)
+  const client = async (opts?: ConnectOptions) => {
+    const c = await connectClient(broker.url, opts)
     open.push(c)
     return c
   }
   return {
     broker,
     client,
-    clients: (n) => Promise.all(Array.from({ length: n }, client)),
+    clients: (n) => Promise.all(Array.from({ length: n }, () => client())),
     async close() {
       for (const c of open) c.close()
       await broker.close()

@@ -50,7 +50,7 @@ export async function rawParticipant(
 ): Promise<RawParticipant> {
   const room = createRoom({
     room: roomId,
-    connect: (tag) => connectBroker(signalHost, tag),
+    connect: (tag) => connectBroker(signalHost, tag, { handshake: { claim: true } }),
     name,
     meta,
     timing: TEST_TIMING,
