@@ -143,20 +143,36 @@ let roomSeq = 0
 const newRoom = (kind: string) =>
   `bench-${kind}-${process.pid}-${++roomSeq}-${Math.random().toString(36).slice(2, 8)}`
 
-/** One join trial: n − 1 already together; the n-th's `start` → it is on all n rosters. */
-async function joinTrial(url: string, pool: ParticipantProcess[], n: number): Promise<number> {
+/**
+ * One join trial: n − 1 already together; the n-th's `start` → it is on all n rosters. Everyone
+ * joins and claims inside the socket.io handshake (broker B21, as `@kibitz/call` does) unless
+ * `handshake` is false (the requests once connected, one round trip later).
+ */
+async function joinTrial(
+  url: string,
+  pool: ParticipantProcess[],
+  n: number,
+  handshake = true,
+): Promise<number> {
   const room = newRoom(`join${n}`)
   const base = pool.slice(0, n - 1)
   const joiner = pool[n - 1]!
   const group = pool.slice(0, n)
   await Promise.all(
     base.map((p, i) =>
-      p.request({ cmd: 'start', url, room, name: `P${i}`, identity: newRoom('id') }),
+      p.request({ cmd: 'start', url, room, name: `P${i}`, identity: newRoom('id'), handshake }),
     ),
   )
   await converge(base, `join${n}: the first ${n - 1}`)
   await sleep(50)
-  const seq = joiner.send({ cmd: 'start', url, room, name: `P${n - 1}`, identity: newRoom('id') })
+  const seq = joiner.send({
+    cmd: 'start',
+    url,
+    room,
+    name: `P${n - 1}`,
+    identity: newRoom('id'),
+    handshake,
+  })
   await converge(group, `join${n}: everyone`)
   await waitUntil(() => joiner.reply(seq) !== undefined, 15_000, 'start reply')
   const at = joiner.reply(seq)!.at
@@ -406,6 +422,7 @@ export async function runPresenceBench(o: PresenceBenchOptions): Promise<FlatRes
   const broker = await startKibitz(o)
   log(`broker pid ${broker.pid} on ${broker.url}`)
   const join2: number[] = []
+  const join2Requests: number[] = []
   const join8: number[] = []
   const failover: number[] = []
   const cold8: number[] = []
@@ -414,9 +431,13 @@ export async function runPresenceBench(o: PresenceBenchOptions): Promise<FlatRes
     const pool = await spawnPool(o, 8)
     for (let t = 0; t < o.trials; t++) {
       join2.push(await joinTrial(broker.url, pool, 2))
+      join2Requests.push(await joinTrial(broker.url, pool, 2, false))
       join8.push(await joinTrial(broker.url, pool, 8))
     }
-    log(`join: 2 → p50 ${p50(join2).toFixed(1)} ms; 8 → p50 ${p50(join8).toFixed(1)} ms`)
+    log(
+      `join: 2 → p50 ${p50(join2).toFixed(1)} ms (requests once connected: ` +
+        `${p50(join2Requests).toFixed(1)} ms); 8 → p50 ${p50(join8).toFixed(1)} ms`,
+    )
     for (let t = 0; t < o.trials; t++) {
       const s = await failoverTrial(broker.url, pool)
       failover.push(s.failoverMs)
@@ -440,6 +461,9 @@ export async function runPresenceBench(o: PresenceBenchOptions): Promise<FlatRes
   const result: FlatResult = {
     join_ms_p50_2: round(p50(join2), 1),
     join_ms_p95_2: round(p95(join2), 1),
+    join_ms_p50_2_requests: round(p50(join2Requests), 1),
+    join_ms_p95_2_requests: round(p95(join2Requests), 1),
+    join_handshake_ratio_2: round(p50(join2) / p50(join2Requests), 3),
     join_ms_p50_8: round(p50(join8), 1),
     join_ms_p95_8: round(p95(join8), 1),
     cold_start_ms_p50_8: round(p50(cold8), 1),
@@ -497,6 +521,7 @@ export async function runPresenceBench(o: PresenceBenchOptions): Promise<FlatRes
     ['metric (ms)', 'p50', 'p95', 'min', 'max', 'trials'],
     [
       row('join, 2nd of 2: start → on both rosters', join2),
+      row('  the same, join/claim as requests once connected', join2Requests),
       row('join, 8th of 8: start → on all 8 rosters', join8),
       row('cold start, 8 at once → one roster', cold8),
       row('failover: SIGKILL authority → 7 agree', failover),

@@ -27,6 +27,8 @@ export type ParticipantCommand =
       identity?: string
       host?: ParticipantHost
       timing?: Partial<Record<'pingMs' | 'reapMs' | 'freezeGuardMs' | 'gateTimeoutMs', number>>
+      /** Join and claim inside the socket.io handshake (broker B21), as `@kibitz/call` does. */
+      handshake?: boolean
     }
   | { cmd: 'snapshot' }
   | { cmd: 'leave' }

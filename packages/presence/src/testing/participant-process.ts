@@ -75,7 +75,11 @@ async function run(c: ParticipantCommand): Promise<unknown> {
       ...(c.host === undefined ? {} : { host: c.host }),
       ...(c.timing === undefined ? {} : { timing: c.timing }),
       connect: (tag) => {
-        const transport = connectBroker(c.url, tag)
+        const transport = connectBroker(
+          c.url,
+          tag,
+          c.handshake ? { handshake: { claim: true } } : {},
+        )
         transport.on('frame', ({ payload }) => spy(keys.value, payload))
         return transport
       },
