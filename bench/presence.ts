@@ -17,6 +17,7 @@ import {
   type ParticipantView,
 } from '@kibitz/test-utils'
 import { bundleEntry } from './lib/bundle.js'
+import { startDelayProxy } from './lib/delay-proxy.js'
 import { rssMb, sleep, startEntry, type ServerProcess } from './lib/proc.js'
 import { BENCH_DIR, REPO_DIR, writeResult, type FlatResult } from './lib/results.js'
 import { percentileSorted, round } from './lib/stats.js'
@@ -28,6 +29,8 @@ const now = () => performance.timeOrigin + performance.now()
 export interface PresenceBenchOptions {
   /** Trials per join size and for failover (medians need ≥ 20). */
   trials: number
+  /** One-way delay (ms) of the WAN join phase's link to the broker; 0 skips the phase. */
+  wanMs: number
   churnRooms: number
   perRoom: number
   churnSeconds: number
@@ -424,20 +427,39 @@ export async function runPresenceBench(o: PresenceBenchOptions): Promise<FlatRes
   const join2: number[] = []
   const join2Requests: number[] = []
   const join8: number[] = []
+  const wan2: number[] = []
+  const wan2Requests: number[] = []
   const failover: number[] = []
   const cold8: number[] = []
   let churn: ChurnResult
   try {
     const pool = await spawnPool(o, 8)
     for (let t = 0; t < o.trials; t++) {
-      join2.push(await joinTrial(broker.url, pool, 2))
-      join2Requests.push(await joinTrial(broker.url, pool, 2, false))
+      // Alternate which 2-participant variant goes first: the first one follows the previous
+      // round's 8-participant trial (its leaves still settling on the broker).
+      for (const handshake of t % 2 === 0 ? [true, false] : [false, true])
+        (handshake ? join2 : join2Requests).push(await joinTrial(broker.url, pool, 2, handshake))
       join8.push(await joinTrial(broker.url, pool, 8))
     }
     log(
       `join: 2 → p50 ${p50(join2).toFixed(1)} ms (requests once connected: ` +
         `${p50(join2Requests).toFixed(1)} ms); 8 → p50 ${p50(join8).toFixed(1)} ms`,
     )
+    if (o.wanMs > 0) {
+      // The same 2-participant join with every participant ↔ broker byte delayed by `wanMs`.
+      const proxy = await startDelayProxy(Number(new URL(broker.url).port), o.wanMs)
+      try {
+        for (let t = 0; t < o.trials; t++)
+          for (const handshake of t % 2 === 0 ? [true, false] : [false, true])
+            (handshake ? wan2 : wan2Requests).push(await joinTrial(proxy.url, pool, 2, handshake))
+      } finally {
+        await proxy.close()
+      }
+      log(
+        `join over a ${o.wanMs} ms one-way link: p50 ${p50(wan2).toFixed(1)} ms ` +
+          `(requests once connected: ${p50(wan2Requests).toFixed(1)} ms)`,
+      )
+    }
     for (let t = 0; t < o.trials; t++) {
       const s = await failoverTrial(broker.url, pool)
       failover.push(s.failoverMs)
@@ -464,6 +486,16 @@ export async function runPresenceBench(o: PresenceBenchOptions): Promise<FlatRes
     join_ms_p50_2_requests: round(p50(join2Requests), 1),
     join_ms_p95_2_requests: round(p95(join2Requests), 1),
     join_handshake_ratio_2: round(p50(join2) / p50(join2Requests), 3),
+    ...(o.wanMs > 0
+      ? {
+          wan_one_way_ms: o.wanMs,
+          join_wan_ms_p50_2: round(p50(wan2), 1),
+          join_wan_ms_p95_2: round(p95(wan2), 1),
+          join_wan_ms_p50_2_requests: round(p50(wan2Requests), 1),
+          join_wan_ms_p95_2_requests: round(p95(wan2Requests), 1),
+          join_wan_handshake_saving_ms: round(p50(wan2Requests) - p50(wan2), 1),
+        }
+      : {}),
     join_ms_p50_8: round(p50(join8), 1),
     join_ms_p95_8: round(p95(join8), 1),
     cold_start_ms_p50_8: round(p50(cold8), 1),
@@ -522,6 +554,12 @@ export async function runPresenceBench(o: PresenceBenchOptions): Promise<FlatRes
     [
       row('join, 2nd of 2: start → on both rosters', join2),
       row('  the same, join/claim as requests once connected', join2Requests),
+      ...(o.wanMs > 0
+        ? [
+            row(`join, 2nd of 2, over a ${o.wanMs} ms one-way link to the broker`, wan2),
+            row('  the same, join/claim as requests once connected', wan2Requests),
+          ]
+        : []),
       row('join, 8th of 8: start → on all 8 rosters', join8),
       row('cold start, 8 at once → one roster', cold8),
       row('failover: SIGKILL authority → 7 agree', failover),
@@ -586,6 +624,7 @@ export function parsePresenceArgs(argv: string[]): PresenceBenchOptions {
     strict: true,
     options: {
       trials: { type: 'string', default: '20' },
+      'wan-ms': { type: 'string', default: '25' },
       rooms: { type: 'string', default: '200' },
       'per-room': { type: 'string', default: '5' },
       duration: { type: 'string', default: '60' },
@@ -604,6 +643,7 @@ export function parsePresenceArgs(argv: string[]): PresenceBenchOptions {
     throw new Error('--runtime must be node or tsx')
   return {
     trials: int('trials', values.trials, 1, 200),
+    wanMs: int('wan-ms', values['wan-ms'], 0, 500),
     churnRooms: int('rooms', values.rooms, 1, 1000),
     perRoom: int('per-room', values['per-room'], 2, 16),
     churnSeconds: int('duration', values.duration, 1, 600),
