@@ -86,6 +86,20 @@ const defer = <T = void>() => {
   return { promise, resolve }
 }
 
+/** Point a pair's receiver (`setReceive`) at a byte counter; resolves once `bytes` arrived. */
+function untilReceived(
+  bytes: number,
+  setReceive: (cb: (data: Uint8Array) => void) => void,
+): Promise<void> {
+  const done = defer()
+  let got = 0
+  setReceive((d) => {
+    got += d.byteLength
+    if (got >= bytes) done.resolve()
+  })
+  return done.promise
+}
+
 // ---------------------------------------------------------------- raw node-datachannel
 
 /**
@@ -128,12 +142,7 @@ const rawDc: System = {
       buffered: () => dc.bufferedAmount(),
       onReceive: (cb) => void (receive = cb),
       async bulk(bytes) {
-        let got = 0
-        const done = defer()
-        receive = (d) => {
-          got += d.byteLength
-          if (got >= bytes) done.resolve()
-        }
+        const done = untilReceived(bytes, (cb) => (receive = cb))
         // The floor: libdatachannel's own bufferedamountlow event, no polling.
         dc.setBufferedAmountLowThreshold(LOW)
         const chunk = Buffer.alloc(CHUNK, 7)
@@ -147,7 +156,7 @@ const rawDc: System = {
         }
         dc.onBufferedAmountLow(fill)
         fill()
-        await done.promise
+        await done
       },
       async close() {
         dc.close()
@@ -196,12 +205,7 @@ const simplePeer: System = {
       buffered: () => a.bufferSize,
       onReceive: (cb) => void (receive = cb),
       async bulk(bytes) {
-        let got = 0
-        const done = defer()
-        receive = (d) => {
-          got += d.byteLength
-          if (got >= bytes) done.resolve()
-        }
+        const done = untilReceived(bytes, (cb) => (receive = cb))
         // simple-peer as documented: its stream `write()` with `drain` backpressure.
         const chunk = Buffer.alloc(CHUNK, 7)
         let sent = 0
@@ -211,7 +215,7 @@ const simplePeer: System = {
           if (!a.write(n === CHUNK ? chunk : chunk.subarray(0, n)))
             await new Promise((r) => a.once('drain', r))
         }
-        await done.promise
+        await done
       },
       async close() {
         a.destroy()
@@ -255,12 +259,7 @@ const nativeLink: System = {
       buffered: () => a.bufferedAmount,
       onReceive: (cb) => void (receive = cb),
       async bulk(bytes) {
-        let got = 0
-        const done = defer()
-        receive = (d) => {
-          got += d.byteLength
-          if (got >= bytes) done.resolve()
-        }
+        const done = untilReceived(bytes, (cb) => (receive = cb))
         // The link's own `drain` (the channel's bufferedamountlow at the mesh's low-water mark).
         const chunk = new Uint8Array(CHUNK).fill(7)
         let sent = 0
@@ -273,7 +272,7 @@ const nativeLink: System = {
         }
         const off = a.on('drain', fill)
         fill()
-        await done.promise
+        await done
         off()
       },
       async close() {
@@ -355,11 +354,10 @@ const meshOn = (name: 'mesh' | 'mesh_native'): System => ({
       buffered: () => a.stats('bench-b')?.bufferedAmount ?? 0,
       onReceive: (cb) => void (receive = cb),
       async bulk(bytes) {
-        const done = defer()
-        receive = (d) => d.byteLength === bytes && done.resolve()
+        const done = untilReceived(bytes, (cb) => (receive = cb))
         // One message: the mesh chunks (64 KiB frames) and paces it itself.
         a.sendTo('bench-b', new Uint8Array(bytes))
-        await done.promise
+        await done
       },
       async close() {
         await Promise.all([a.close(), b.close()])

@@ -9,6 +9,13 @@ export const TEST_TIMING = { pingMs: 250, reapMs: 1500, freezeGuardMs: 1000 }
 
 const wrtc = nodeWrtc({ bindAddress: '127.0.0.1' })
 
+/**
+ * On loopback a link not open after 5 s is stuck (libdatachannel's cold-handshake race can leave
+ * one so): the recovery ladder (mesh M14) rebuilds it well inside a test's 15 s wait, where the
+ * 15 s default would fire just as the wait gives up.
+ */
+const LOOPBACK_CONNECT_TIMEOUT_MS = 5_000
+
 /** Options for a data-only Node controller on loopback through the broker at `signalHost`. */
 export function nodeCallOptions(
   signalHost: string,
@@ -23,7 +30,10 @@ export function nodeCallOptions(
     wrtc,
     candidateFilter: loopbackOnly,
     timing: TEST_TIMING,
-    meshOptions: { iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS },
+    meshOptions: {
+      iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS,
+      connectTimeoutMs: LOOPBACK_CONNECT_TIMEOUT_MS,
+    },
     ...extra,
   }
 }
@@ -71,6 +81,7 @@ export async function rawParticipant(
         wrtc,
         candidateFilter: loopbackOnly,
         iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS,
+        connectTimeoutMs: LOOPBACK_CONNECT_TIMEOUT_MS,
       })
       mesh.onMessage((data, from) => inbox.push({ data, from }))
     }
