@@ -10,8 +10,8 @@ export const TEST_TIMING = { pingMs: 250, reapMs: 1500, freezeGuardMs: 1000 }
 const wrtc = nodeWrtc({ bindAddress: '127.0.0.1' })
 
 /**
- * On loopback a link not open after 5 s is stuck (libdatachannel's cold-handshake race can leave
- * one so): the recovery ladder (mesh M14) rebuilds it well inside a test's 15 s wait, where the
+ * On loopback a link not open after 5 s is stuck (one such link, with nothing logged, failed a
+ * CI run): the recovery ladder (mesh M14) rebuilds it well inside a test's 15 s wait, where the
  * 15 s default would fire just as the wait gives up.
  */
 const LOOPBACK_CONNECT_TIMEOUT_MS = 5_000
