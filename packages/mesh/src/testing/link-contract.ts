@@ -1,5 +1,6 @@
 import { ErrorCode } from '@kibitz/protocol'
 import { expect, it } from 'vitest'
+import { candidateAddress } from '../candidates.js'
 import type { LinkSignal, PeerLink } from '../peer-link.js'
 import { DRAIN_THRESHOLD_BYTES } from '../sender.js'
 import { bytes, forward, linkSide, openLinkPair, type MakeLink, type Side } from './link-pair.js'
@@ -137,4 +138,17 @@ export async function expectCarriesData(a: Side, b: Side): Promise<void> {
   a.link.send('plain text' as unknown as Uint8Array)
   await waitFor(() => b.data.length === 2, 5_000, 'text')
   expect(b.data[1]).toBe('plain text')
+}
+
+/**
+ * `b` filtered everything it gathered (no candidate trickled, none inside its answer) while the
+ * unfiltered `a` trickled its loopback candidate: the filter works, and the stack does gather.
+ */
+export function expectFilteredOnOneSide(a: Side, b: Side): void {
+  for (const s of b.sent) {
+    if (s.kind === 'ice') expect(s.candidate).toBeNull()
+    else expect(s.description.sdp).not.toMatch(/a=candidate:/)
+  }
+  const trickled = a.sent.flatMap((s) => (s.kind === 'ice' && s.candidate ? [s.candidate] : []))
+  expect(trickled.map((c) => candidateAddress(c.candidate))).toContain('127.0.0.1')
 }
