@@ -109,6 +109,9 @@ export function createSocketPlane(deps: PlaneDeps): SocketPlane {
 
   const fail = (code: ErrorCode, message: string): WireError => ({ code, message })
 
+  const rateLimited = () =>
+    fail(ErrorCode.RATE_LIMITED, 'slow down: the request rate limit is exceeded')
+
   /** The op needs a tag this socket has joined (B2). */
   const notInRoom = (m: Member, op: Op, tag: string, ack: Ack | null, message: string) =>
     refuse(m, op, tag, ack, fail(ErrorCode.NOT_IN_ROOM, message))
@@ -327,14 +330,7 @@ export function createSocketPlane(deps: PlaneDeps): SocketPlane {
     const last = args.length > 0 ? args[args.length - 1] : undefined
     const ack = typeof last === 'function' ? (last as Ack) : null
     try {
-      if (!admit(m))
-        return refuse(
-          m,
-          op,
-          undefined,
-          ack,
-          fail(ErrorCode.RATE_LIMITED, 'slow down: the request rate limit is exceeded'),
-        )
+      if (!admit(m)) return refuse(m, op, undefined, ack, rateLimited())
       if (op === 'send') {
         const req = decodeBrokerRequest.send(args[0])
         if (!req.ok) return refuse(m, op, undefined, ack, req.error.toJSON())
@@ -371,14 +367,7 @@ export function createSocketPlane(deps: PlaneDeps): SocketPlane {
       let reply: unknown
       const capture: Ack = (r) => (reply = r)
       try {
-        if (!admit(m))
-          refuse(
-            m,
-            op,
-            tag,
-            capture,
-            fail(ErrorCode.RATE_LIMITED, 'slow down: the request rate limit is exceeded'),
-          )
+        if (!admit(m)) refuse(m, op, tag, capture, rateLimited())
         else await handlers[op](m, tag, capture)
       } catch (error) {
         refuse(m, op, tag, capture, internalError(error))

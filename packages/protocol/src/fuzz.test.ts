@@ -6,6 +6,8 @@ import {
   decodeBrokerRequest,
   decodeClaimReply,
   decodeEmptyReply,
+  decodeHandshakeJoin,
+  decodeJoinedEvent,
   decodeJoinReply,
 } from './broker.js'
 import { fromBase64Url, toBase64Url } from './bytes.js'
@@ -268,11 +270,24 @@ describe('P2 decoders never throw (property tests)', () => {
     ['join reply', decodeJoinReply],
     ['claim reply', decodeClaimReply],
     ['empty reply', decodeEmptyReply],
+    ['joined event', decodeJoinedEvent],
   ]
   it.each(brokerDecoders)('broker %s', (_, decode) => {
     fc.assert(
       fc.property(fc.oneof(anything, hostile, brokerShapes), (value) => {
         expectResult(decode(value))
+      }),
+      { numRuns: 1500 },
+    )
+  })
+
+  it('broker handshake join (B21): a value or null, never a throw', () => {
+    fc.assert(
+      fc.property(fc.oneof(anything, hostile, brokerShapes), (value) => {
+        for (const auth of [value, { kibitz: value }]) {
+          const r = decodeHandshakeJoin(auth)
+          expect(r === null || typeof r.join === 'string').toBe(true)
+        }
       }),
       { numRuns: 1500 },
     )
