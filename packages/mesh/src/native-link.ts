@@ -152,7 +152,11 @@ export function createNativePeerLink(
         })
     })
     dc.onBufferedAmountLow(() => {
-      if (live() && connected) events.emit('drain', {})
+      // Posted from libdatachannel's thread: later sends may have refilled the channel since the
+      // crossing. A stale one is dropped; the next crossing fires again.
+      if (live() && connected && dc.bufferedAmount() <= DRAIN_THRESHOLD_BYTES) {
+        events.emit('drain', {})
+      }
     })
     dc.onClosed(() => ended())
     dc.onError((message) =>

@@ -122,7 +122,11 @@ export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOpt
     dc.onopen = opened
     dc.onmessage = (event: MessageEvent) => deliver(event.data)
     dc.onbufferedamountlow = () => {
-      if (live() && connected) events.emit('drain', {})
+      // A crossing reported from another thread can arrive after later sends refilled the
+      // channel (node-datachannel); a stale one is dropped, the next crossing fires again.
+      if (live() && connected && dc.bufferedAmount <= DRAIN_THRESHOLD_BYTES) {
+        events.emit('drain', {})
+      }
     }
     dc.onclose = ended
     dc.onerror = (event: Event) => {

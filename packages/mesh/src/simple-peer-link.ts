@@ -127,7 +127,8 @@ export function createSimplePeerLink(
     channel.bufferedAmountLowThreshold = DRAIN_THRESHOLD_BYTES
     channel.onmessage = (event: MessageEvent) => deliver(event.data)
     channel.addEventListener('bufferedamountlow', () => {
-      if (!closed) events.emit('drain', {})
+      // On node-datachannel the crossing can arrive after later sends refilled the channel.
+      if (!closed && channel.bufferedAmount <= DRAIN_THRESHOLD_BYTES) events.emit('drain', {})
     })
   }
   peer.on('error', (err: Error & { code?: string }) => {

@@ -34,6 +34,34 @@ export function linkContract(make: MakeLink, made: PeerLink[]): void {
     for (const s of [a, b]) s.link.destroy()
   })
 
+  it('a low-water crossing that arrives after the channel refilled is not a drain (M24)', async () => {
+    // The crossing is reported from the stack's network thread. Hold the event loop while the
+    // channel drains below the threshold (the report is queued), refill past it, then let the
+    // stale report in: it must not say "drained" of a full channel.
+    const [a, b] = await openLinkPair(make, { made })
+    const drains: number[] = []
+    a.link.on('drain', () => drains.push(a.link.bufferedAmount))
+    const frame = bytes(64 * 1024, 2)
+    let sent = 0
+    const fill = (to: number) => {
+      while (a.link.bufferedAmount <= to) {
+        a.link.send(frame)
+        sent += frame.byteLength
+      }
+    }
+    fill(2 * DRAIN_THRESHOLD_BYTES)
+    const spinUntil = Date.now() + 2_000
+    while (a.link.bufferedAmount > DRAIN_THRESHOLD_BYTES && Date.now() < spinUntil) {
+      // spin: no event loop turn, so the crossing's report waits in the queue
+    }
+    fill(2 * DRAIN_THRESHOLD_BYTES)
+    await waitFor(() => drains.length > 0, 5_000, 'drain')
+    expect(drains.every((at) => at <= DRAIN_THRESHOLD_BYTES)).toBe(true)
+    const received = () => b.data.reduce((n, d) => n + (d as Uint8Array).byteLength, 0)
+    await waitFor(() => received() === sent, 10_000, 'every byte')
+    for (const s of [a, b]) s.link.destroy()
+  })
+
   it('destroy: one close on each side, asynchronously, and nothing after it', async () => {
     const [a, b] = await openLinkPair(make, { made })
     a.link.destroy()
