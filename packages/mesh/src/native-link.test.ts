@@ -2,7 +2,12 @@ import { ErrorCode } from '@kibitz/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loopbackOnly } from './candidates.js'
 import { createMesh, type Mesh } from './mesh.js'
-import { createNativePeerLink, nativeIceServers, nativePeerLinkFactory } from './native-link.js'
+import {
+  createNativePeerLink,
+  HANDSHAKE_FAILED,
+  nativeIceServers,
+  nativePeerLinkFactory,
+} from './native-link.js'
 import { nodeWrtcCleanup } from './node-wrtc.js'
 import type { PeerLink, PeerLinkOptions } from './peer-link.js'
 import type { MeshValue } from './payload.js'
@@ -44,6 +49,26 @@ describe('createNativePeerLink on node-datachannel (M43)', () => {
     expect(stats!.localCandidateType).toMatch(/^(host|prflx)$/)
     expect(stats!.rttMs === null || stats!.rttMs >= 0).toBe(true)
     for (const s of [a, b]) s.link.destroy()
+  })
+
+  it('a tampered answer fingerprint: ICE connects, the handshake fails, typed as such, and both ends close', async () => {
+    const a = side(true)
+    const b = side(false)
+    forward(a, b)
+    b.link.on('signal', ({ signal }) => {
+      const copy = JSON.parse(JSON.stringify(signal)) as typeof signal
+      if (copy.kind === 'sdp')
+        copy.description.sdp = copy.description.sdp.replace(
+          /^(a=fingerprint:sha-256 )([0-9A-F]{2})/m,
+          (_, head: string, byte: string) => head + (byte === '00' ? '01' : '00'),
+        )
+      setTimeout(() => a.link.signal(copy), 0)
+    })
+    await waitFor(() => a.log.includes('close') && b.log.includes('close'), 10_000, 'both close')
+    expect(a.log).not.toContain('open')
+    expect(a.errors.map((e) => [e.code, e.message])).toEqual([
+      [ErrorCode.INTERNAL, HANDSHAKE_FAILED],
+    ])
   })
 
   linkContract(make, made)

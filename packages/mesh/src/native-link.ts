@@ -85,6 +85,14 @@ export function nativeIceServers(servers: readonly RTCIceServer[]): string[] {
 
 let sequence = 0
 
+/**
+ * The connection failed after ICE connected and before the channel opened: DTLS or SCTP. With
+ * libdatachannel 0.33 this is almost always its cold-handshake race (decisions.md, M42/M43): the
+ * offerer's DTLS checks the peer certificate while `setRemoteDescription(answer)` has not yet
+ * committed the fingerprint, and fails it ("unknown CA"). The mesh rebuilds the link (M14).
+ */
+export const HANDSHAKE_FAILED = 'link failed: handshake failed after ICE connected'
+
 /** A `PeerLinkFactory` on node-datachannel's native API. */
 export function nativePeerLinkFactory(options: NativePeerLinkOptions = {}): PeerLinkFactory {
   return (link) => createNativePeerLink(link, options)
@@ -190,8 +198,19 @@ export function createNativePeerLink(
   pc.onGatheringStateChange((state) => {
     if (state === 'complete') out({ kind: 'ice', candidate: null })
   })
+  /** ICE found a path: a failure after that, before the channel opened, is the handshake's. */
+  let iceConnected = false
+  pc.onIceStateChange((state) => {
+    if (state === 'connected' || state === 'completed') iceConnected = true
+  })
   pc.onStateChange((state) => {
-    if (state === 'failed') failed(error(ErrorCode.INTERNAL, 'link failed: connection failed'))
+    if (state === 'failed')
+      failed(
+        error(
+          ErrorCode.INTERNAL,
+          iceConnected && !connected ? HANDSHAKE_FAILED : 'link failed: connection failed',
+        ),
+      )
     // A backstop one task later: the channel's own close normally ends the link first.
     else if (state === 'closed') setTimeout(ended, 0)
     // `disconnected` may recover; the mesh has its own timers (M14).

@@ -8,9 +8,12 @@ import {
   RTCPeerConnection as PolyfillPeerConnection,
   RTCSessionDescription,
 } from 'node-datachannel/polyfill'
-import { encodeTurnCredentials, releaseRetiredNativeLinks } from './native-link.js'
+import {
+  encodeTurnCredentials,
+  nativePeerLinkFactory,
+  releaseRetiredNativeLinks,
+} from './native-link.js'
 import type { WebRtcImplementation } from './peer-link.js'
-import { simplePeerLinkFactory } from './simple-peer-link.js'
 
 export { loopbackOnly } from './candidates.js'
 export {
@@ -83,11 +86,13 @@ export function nodeWrtc(options: NodeWrtcOptions = {}): WebRtcImplementation {
     RTCPeerConnection: NodePeerConnection,
     RTCSessionDescription,
     RTCIceCandidate,
-    // M40: simple-peer stays Node's default. The native link (M43, `nativePeerLinkFactory`)
-    // measured faster, but with it as the default one CI run in four timed out in
-    // node-datachannel's `cleanup()` ("possible deadlock") after a six-peer broker test.
-    defaultLink: (o) =>
-      simplePeerLinkFactory({ ...o, iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS }),
+    // M43: the native link is Node's default (decisions.md); the polyfill stays for
+    // `@kibitz/mesh/simple-peer` and for callers that pass `rtcPeerLinkFactory` themselves.
+    defaultLink: ({ candidateFilter }) =>
+      nativePeerLinkFactory({
+        ...(bindAddress ? { bindAddress } : {}),
+        ...(candidateFilter ? { candidateFilter } : {}),
+      }),
   }
   return wrtc
 }

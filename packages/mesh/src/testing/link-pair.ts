@@ -1,5 +1,6 @@
 import type { KibitzError } from '@kibitz/protocol'
 import type { LinkSignal, PeerLink, PeerLinkOptions } from '../peer-link.js'
+import { HANDSHAKE_FAILED } from '../native-link.js'
 import { waitFor } from './wait.js'
 
 /** Builds one link of a kind under test. */
@@ -95,12 +96,14 @@ export const bytes = (n: number, seed: number) =>
   Uint8Array.from({ length: n }, (_, i) => (i * seed) & 255)
 
 /**
- * libdatachannel's cold-handshake race (decisions.md, "unknown CA"): the offerer's answer is
- * refused with "Got a remote candidate without ICE transport", the link closes and the mesh
- * rebuilds it (M14). Tests that demand no errors at all set this one aside.
+ * libdatachannel's cold-handshake race (decisions.md, "unknown CA"): on the polyfill the offerer's
+ * answer is refused with "Got a remote candidate without ICE transport"; on the native link the
+ * connection fails after ICE connected (`HANDSHAKE_FAILED`). The link closes and the mesh rebuilds
+ * it (M14). Tests that demand no errors at all set this one aside.
  */
 export function isLibdatachannelHandshakeRace(error: KibitzError): boolean {
   const cause = (error as { cause?: unknown }).cause
+  if (error.code === 'INTERNAL' && error.message === HANDSHAKE_FAILED) return true
   return (
     error.code === 'BAD_MESSAGE' &&
     error.message === 'remote answer refused' &&
