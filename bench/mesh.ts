@@ -19,11 +19,11 @@ import {
 import {
   createNativePeerLink,
   loopbackOnly,
-  nativePeerLinkFactory,
   nodeWrtc,
   nodeWrtcCleanup,
   NODE_ICE_COMPLETE_TIMEOUT_MS,
 } from '@kibitz/mesh/node'
+import { simplePeerLinkFactory } from '@kibitz/mesh/simple-peer'
 import type { SignalMessage } from '@kibitz/protocol'
 import nodeDataChannel, { type DataChannel } from 'node-datachannel'
 import SimplePeer from 'simple-peer'
@@ -75,7 +75,7 @@ interface Pair {
 }
 
 interface System {
-  name: 'mesh' | 'mesh_native' | 'native_link' | 'simple_peer' | 'raw_dc'
+  name: 'mesh' | 'mesh_simple_peer' | 'native_link' | 'simple_peer' | 'raw_dc'
   /** Build a pair; resolves with it once both ends are open. */
   connect(): Promise<Pair>
 }
@@ -230,7 +230,7 @@ const simplePeer: System = {
 
 /**
  * Kibitz's native Node link (M43, `createNativePeerLink`) without the mesh: what the link layer
- * costs over the raw channel, apart from what the mesh adds (`mesh_native` is the mesh on it).
+ * costs over the raw channel, apart from what the mesh adds (`mesh` is the mesh on it).
  */
 const nativeLink: System = {
   name: 'native_link',
@@ -304,25 +304,28 @@ function signalBus() {
   })
 }
 
-/** `native`: links by `nativePeerLinkFactory` (M43) instead of Node's default link. */
-function spawnMeshes(ids: string[], native = false): Mesh[] {
+/**
+ * N meshes on `nodeWrtc()`: its default link, the native one (M43), or with `simplePeer` the
+ * simple-peer link that was Node's default before (M40).
+ */
+function spawnMeshes(ids: string[], simplePeer = false): Mesh[] {
   const bus = signalBus()
   return ids.map((self) =>
     createMesh({
       self,
       signaling: bus(self),
       wrtc,
-      ...(native
+      ...(simplePeer
         ? {
-            createLink: nativePeerLinkFactory({
-              bindAddress: '127.0.0.1',
+            createLink: simplePeerLinkFactory({
+              wrtc,
               candidateFilter: loopbackOnly,
+              iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS,
             }),
           }
         : {}),
       iceServers: [],
       candidateFilter: loopbackOnly,
-      iceCompleteTimeoutMs: NODE_ICE_COMPLETE_TIMEOUT_MS,
       byeFlushMs: 50,
       statsIntervalMs: 0,
     }),
@@ -338,10 +341,10 @@ async function untilAllOpen(meshes: Mesh[], timeoutMs = 20_000): Promise<void> {
   }
 }
 
-const meshOn = (name: 'mesh' | 'mesh_native'): System => ({
+const meshOn = (name: 'mesh' | 'mesh_simple_peer'): System => ({
   name,
   async connect() {
-    const [a, b] = spawnMeshes(['bench-a', 'bench-b'], name === 'mesh_native') as [Mesh, Mesh]
+    const [a, b] = spawnMeshes(['bench-a', 'bench-b'], name === 'mesh_simple_peer') as [Mesh, Mesh]
     a.setPeers(['bench-a', 'bench-b'])
     b.setPeers(['bench-a', 'bench-b'])
     let receive: (data: Uint8Array) => void = () => {}
@@ -422,9 +425,13 @@ const pct = (xs: number[], p: number) =>
 export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> {
   const started = performance.now()
   const result: FlatResult = { loadavg_1m_at_start: round(loadavg()[0] ?? 0) }
-  const systems = [rawDc, simplePeer, nativeLink, meshOn('mesh'), meshOn('mesh_native')].filter(
-    (s) => opts.systems.includes(s.name),
-  )
+  const systems = [
+    rawDc,
+    simplePeer,
+    nativeLink,
+    meshOn('mesh'),
+    meshOn('mesh_simple_peer'),
+  ].filter((s) => opts.systems.includes(s.name))
   const rows: (string | number)[][] = []
   // Connect times per system with nothing else open (idle node-datachannel connections make new
   // ones stall on their DTLS retransmit far more often), then one pair each; latency blocks and
@@ -497,10 +504,18 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
   ratio('latency_ratio_vs_simple_peer', 'mesh_latency_ms_p50', 'simple_peer_latency_ms_p50')
   ratio('throughput_ratio_vs_simple_peer', 'mesh_throughput_mb_s', 'simple_peer_throughput_mb_s')
   ratio('connect_ratio', 'mesh_connect_ms_p50', 'raw_dc_connect_ms_p50')
-  // The native link (M43, opt-in on Node): the link alone, and the mesh on it.
+  // The native link alone (Node's default, M43), and the mesh on the simple-peer link (M40).
   ratio('native_link_latency_ratio', 'native_link_latency_ms_p50', 'raw_dc_latency_ms_p50')
-  ratio('mesh_native_latency_ratio', 'mesh_native_latency_ms_p50', 'raw_dc_latency_ms_p50')
-  ratio('mesh_native_throughput_ratio', 'mesh_native_throughput_mb_s', 'raw_dc_throughput_mb_s')
+  ratio(
+    'mesh_simple_peer_latency_ratio',
+    'mesh_simple_peer_latency_ms_p50',
+    'raw_dc_latency_ms_p50',
+  )
+  ratio(
+    'mesh_simple_peer_throughput_ratio',
+    'mesh_simple_peer_throughput_mb_s',
+    'raw_dc_throughput_mb_s',
+  )
   if (result.latency_ratio !== undefined)
     result.latency_target_met = result.latency_ratio <= 1.1 ? 1 : 0
   if (result.throughput_ratio !== undefined)
@@ -542,7 +557,7 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
       mb: { type: 'string', default: '50' },
       rounds: { type: 'string', default: '5' },
       mesh8: { type: 'string', default: '5' },
-      systems: { type: 'string', default: 'raw_dc,simple_peer,native_link,mesh,mesh_native' },
+      systems: { type: 'string', default: 'raw_dc,simple_peer,native_link,mesh,mesh_simple_peer' },
       'first-frame': { type: 'string', default: '10' },
       'dtls-pairs': { type: 'string', default: '60' },
     },

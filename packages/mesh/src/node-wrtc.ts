@@ -18,6 +18,7 @@ import type { WebRtcImplementation } from './peer-link.js'
 export { loopbackOnly } from './candidates.js'
 export {
   createNativePeerLink,
+  HANDSHAKE_FAILED,
   nativeIceServers,
   nativePeerLinkFactory,
   type NativePeerLinkOptions,
