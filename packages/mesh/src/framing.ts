@@ -118,11 +118,11 @@ export function parseFrame(frame: Uint8Array): Result<Frame> {
   if (frame.byteLength > FRAME_BYTES)
     return fail(ErrorCode.TOO_LARGE, `frame is ${frame.byteLength} bytes; limit ${FRAME_BYTES}`)
   const type = frame[0]
+  // A whole message (the common case) needs no DataView.
+  if (type === FrameType.json || type === FrameType.bin)
+    return ok({ type: 'whole', kind: kindOf(type)!, bytes: frame.subarray(1) })
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
   switch (type) {
-    case FrameType.json:
-    case FrameType.bin:
-      return ok({ type: 'whole', kind: kindOf(type)!, bytes: frame.subarray(1) })
     case FrameType.first: {
       if (frame.byteLength < FIRST_HEADER) return fail(ErrorCode.BAD_MESSAGE, 'truncated frame')
       const kind = kindOf(frame[1])
