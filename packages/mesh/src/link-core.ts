@@ -10,6 +10,13 @@ import type { LinkSignal, PeerLink, PeerLinkEvents } from './peer-link.js'
 /** Remote candidates held until the remote description is applied (beyond: dropped, reported). */
 export const MAX_EARLY_CANDIDATES = 128
 
+/**
+ * The native link's connection failed after ICE connected and before the channel opened: DTLS or
+ * SCTP. A tampered fingerprint does this; so, under CPU contention, does libdatachannel 0.33's
+ * cold-handshake race (decisions.md, M43), which the mesh rebuilds through (M14).
+ */
+export const HANDSHAKE_FAILED = 'link failed: handshake failed'
+
 export const linkError = (code: ErrorCode, message: string, cause?: unknown): KibitzError =>
   new KibitzError(code, message, cause === undefined ? undefined : { cause })
 

@@ -64,6 +64,14 @@ async function fullMesh(hub: SignalHub, ids: string[]): Promise<Node[]> {
 
 const openLink = (node: Node): PeerLink => node.links.find((l) => l.connected)!
 
+/**
+ * libdatachannel's cold-handshake race (decisions.md): under CPU contention a fresh link's
+ * handshake sometimes fails and the offerer reports it; the mesh rebuilds the link (M14). Tests
+ * that demand no errors set those aside, and count the rebuilds they cause.
+ */
+const real = (n: Node) => n.errors.filter((e) => !isLibdatachannelHandshakeRace(e.error))
+const raced = (n: Node) => n.errors.length - real(n).length
+
 describe('two peers', () => {
   it('connect; broadcast and sendTo carry JSON and binary both ways (M4, M5, M21, M26, M27)', async () => {
     const hub = createSignalHub()
@@ -135,7 +143,6 @@ describe('two peers', () => {
       expect.objectContaining({ code: 'TOO_LARGE' }),
     )
     // No error but libdatachannel's own cold-handshake race, which the mesh rebuilds through.
-    const real = (n: Node) => n.errors.filter((e) => !isLibdatachannelHandshakeRace(e.error))
     expect(real(a!)).toEqual([])
     expect(real(b!)).toEqual([])
   })
@@ -162,7 +169,7 @@ describe('a spare link (M41)', () => {
     await waitFor(() => b.got.length === 1, 5_000, 'data over the spare link')
     expect(b.got[0]).toEqual({ data: { hello: 'from the spare' }, from: 'spare-a' })
     expect(a.mesh.stats('spare-b')?.generation).toBeGreaterThan(0)
-    expect([...a.errors, ...b.errors]).toEqual([])
+    expect([...real(a), ...real(b)]).toEqual([])
   })
 
   it('a spare is not used to answer: it is closed once peers are present', async () => {
@@ -176,11 +183,15 @@ describe('a spare link (M41)', () => {
     y.mesh.setPeers(['spare-y', 'spare-z']) // y < z: y dials, z answers with a new link
     z.mesh.setPeers(['spare-y', 'spare-z'])
     await waitFor(() => z.mesh.connectedPeers().length === 1, CONNECT_MS, 'z ← y open')
-    expect(z.links).toHaveLength(2)
+    // The spare and one answering link (and one more for each handshake the race failed).
+    expect(z.links).toHaveLength(2 + raced(y))
     const spare = z.links[0]!
     expect(spare.connected).toBe(false)
     await waitFor(() => spareClosed, 2_000, 'the untaken spare closed')
-    expect(hub.log.filter((m) => m.from === 'spare-z' && m.message.t === 'sdp')).toHaveLength(1)
+    expect(hub.log.filter((m) => m.from === 'spare-z' && m.message.t === 'sdp')).toHaveLength(
+      1 + raced(y),
+    )
+    expect([...real(y), ...real(z)]).toEqual([])
     await z.mesh.close()
     await y.mesh.close()
   })
@@ -207,7 +218,7 @@ describe('six peers', () => {
       for (const h of hellos) expect((h.data as { from: string }).from).toBe(h.from)
       const secrets = n.got.filter((g) => (g.data as { kind: string }).kind === 'secret')
       expect(secrets).toEqual([{ data: { kind: 'secret', to: ids[i] }, from: ids[(i + 5) % 6] }])
-      expect(n.errors).toEqual([])
+      expect(real(n)).toEqual([])
     })
   })
 })
@@ -236,7 +247,7 @@ describe('bulk', () => {
     )
     // Backpressure held: never far above the 1 MiB high-water mark (one frame of slack).
     expect(maxBuffered).toBeLessThanOrEqual(1024 * 1024 + 64 * 1024)
-    expect(b!.errors).toEqual([])
+    expect(real(b!)).toEqual([])
   }, 30_000)
 })
 
@@ -292,8 +303,8 @@ describe('generations', () => {
     expect(a!.mesh.stats('g-b')!.generation).toBe(gen)
     expect(a!.mesh.connectedPeers()).toEqual(['g-b'])
     expect(b!.mesh.connectedPeers()).toEqual(['g-a'])
-    expect(a!.errors.map((e) => e.error.code)).toEqual([ErrorCode.BAD_MESSAGE])
-    expect(b!.errors).toEqual([])
+    expect(real(a!).map((e) => e.error.code)).toEqual([ErrorCode.BAD_MESSAGE])
+    expect(real(b!)).toEqual([])
 
     // The answerer reports the link dead: the initiator rebuilds; data flows on the new link.
     hub.inject('g-b', 'g-a', { t: 'dead', link: gen })

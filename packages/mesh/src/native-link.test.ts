@@ -2,12 +2,8 @@ import { ErrorCode } from '@kibitz/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loopbackOnly } from './candidates.js'
 import { createMesh, type Mesh } from './mesh.js'
-import {
-  createNativePeerLink,
-  HANDSHAKE_FAILED,
-  nativeIceServers,
-  nativePeerLinkFactory,
-} from './native-link.js'
+import { HANDSHAKE_FAILED } from './link-core.js'
+import { createNativePeerLink, nativeIceServers, nativePeerLinkFactory } from './native-link.js'
 import { nodeWrtcCleanup } from './node-wrtc.js'
 import type { PeerLink, PeerLinkOptions } from './peer-link.js'
 import type { MeshValue } from './payload.js'

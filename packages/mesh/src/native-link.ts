@@ -11,6 +11,7 @@ import {
   closeQuietly,
   deadLink,
   descriptionRefusal,
+  HANDSHAKE_FAILED,
   isMdns,
   linkError,
   linkLifecycle,
@@ -84,14 +85,6 @@ export function nativeIceServers(servers: readonly RTCIceServer[]): string[] {
 }
 
 let sequence = 0
-
-/**
- * The connection failed after ICE connected and before the channel opened: DTLS or SCTP. With
- * libdatachannel 0.33 this is almost always its cold-handshake race (decisions.md, M42/M43): the
- * offerer's DTLS checks the peer certificate while `setRemoteDescription(answer)` has not yet
- * committed the fingerprint, and fails it ("unknown CA"). The mesh rebuilds the link (M14).
- */
-export const HANDSHAKE_FAILED = 'link failed: handshake failed after ICE connected'
 
 /** A `PeerLinkFactory` on node-datachannel's native API. */
 export function nativePeerLinkFactory(options: NativePeerLinkOptions = {}): PeerLinkFactory {

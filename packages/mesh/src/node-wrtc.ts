@@ -16,9 +16,9 @@ import {
 import type { WebRtcImplementation } from './peer-link.js'
 
 export { loopbackOnly } from './candidates.js'
+export { HANDSHAKE_FAILED } from './link-core.js'
 export {
   createNativePeerLink,
-  HANDSHAKE_FAILED,
   nativeIceServers,
   nativePeerLinkFactory,
   type NativePeerLinkOptions,

@@ -1,6 +1,6 @@
 import type { KibitzError } from '@kibitz/protocol'
 import type { LinkSignal, PeerLink, PeerLinkOptions } from '../peer-link.js'
-import { HANDSHAKE_FAILED } from '../native-link.js'
+import { HANDSHAKE_FAILED } from '../link-core.js'
 import { waitFor } from './wait.js'
 
 /** Builds one link of a kind under test. */
