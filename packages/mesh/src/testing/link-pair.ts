@@ -66,8 +66,11 @@ export function forward(from: Side, to: Side, sdpDelayMs = 0, iceDelayMs = 0): v
  * handshake on its own (about 1 in 30 fresh processes with both cores busy: "DTLS alert: unknown
  * CA", then the offerer's answer is refused with "Got a remote candidate without ICE transport").
  * Both links then close before opening — the mesh rebuilds such a link (M14) — so a pair that
- * closed before opening is made again, at most twice, and said so.
+ * closed before opening is made again, and said so. Under a full suite plus a busy loop three
+ * attempts in a row once failed that way, so there are five, a little further apart each time.
  */
+const PAIR_ATTEMPTS = 5
+
 export async function openLinkPair(
   make: MakeLink,
   opts: { sdpDelayMs?: number; connectMs?: number; made?: PeerLink[] } = {},
@@ -85,9 +88,11 @@ export async function openLinkPair(
     )
     if (!closed()) return [a, b]
     const why = [...a.errors, ...b.errors].map((e) => `${e.code}: ${e.message}`).join('; ')
-    if (attempt === 3) throw new Error(`the pair closed before opening, 3 times: ${why}`)
+    if (attempt === PAIR_ATTEMPTS)
+      throw new Error(`the pair closed before opening, ${PAIR_ATTEMPTS} times: ${why}`)
     console.warn(`[link-pair] pair closed before opening (${why || 'no error'}); made again`)
     for (const s of [a, b]) s.link.destroy()
+    await new Promise((r) => setTimeout(r, 100 * attempt))
   }
 }
 
