@@ -14,7 +14,14 @@ import {
   expectOpenedAhead,
   linkContract,
 } from './testing/link-contract.js'
-import { bytes, forward, linkSide, openLinkPair, type Side } from './testing/link-pair.js'
+import {
+  bytes,
+  forward,
+  linkSide,
+  openLinkPair,
+  openSides,
+  type Side,
+} from './testing/link-pair.js'
 import { waitFor } from './testing/wait.js'
 
 // The native link (M43) on real node-datachannel, 127.0.0.1: two links back to back, signals
@@ -87,11 +94,7 @@ describe('createNativePeerLink on node-datachannel (M43)', () => {
 
   it('asked for media lanes: NOT_CONFIGURED, and the link still carries data (M33)', async () => {
     const media = { tracks: { audio: null, video: null, share: null, shareAudio: null } }
-    const a = side(true, { media })
-    const b = side(false, { media })
-    forward(a, b)
-    forward(b, a)
-    await waitFor(() => a.link.connected && b.link.connected, 10_000, 'open')
+    const [a, b] = await openSides(() => [side(true, { media }), side(false, { media })])
     for (const s of [a, b]) {
       expect(s.errors.map((e) => e.code)).toEqual([ErrorCode.NOT_CONFIGURED])
       expect(s.link.media).toBeUndefined()

@@ -15,7 +15,7 @@ import {
   expectOpenedAhead,
   linkContract,
 } from './testing/link-contract.js'
-import { bytes, forward, linkSide, openLinkPair, type Side } from './testing/link-pair.js'
+import { bytes, linkSide, openLinkPair, openSides, type Side } from './testing/link-pair.js'
 import { waitFor } from './testing/wait.js'
 
 // The direct link (M39) on real WebRTC (node-datachannel, 127.0.0.1): two links back to back,
@@ -126,7 +126,7 @@ describe('createRtcPeerLink on node-datachannel (M39)', () => {
     const [a, b] = await openPair({ wrtc: spy.wrtc })
     const offer = a.sent.find((s) => s.kind === 'sdp')!
     // The stack asks to renegotiate (e.g. a transceiver added behind the link's back)…
-    spy.pcs[0]!.dispatchEvent(new Event('negotiationneeded'))
+    spy.pcs.at(-2)!.dispatchEvent(new Event('negotiationneeded')) // the offerer of the open pair
     // …and the remote replays its offer.
     b.link.signal(offer)
     await sleep(200)
@@ -146,16 +146,18 @@ describe('createRtcPeerLink on node-datachannel (M39)', () => {
     // The initiator's stack opens an 'other' channel first: the answerer must not take it.
     const spy = spyWrtc('other')
     const media = { tracks: { audio: null, video: null, share: null, shareAudio: null } }
-    const a = side(true, { wrtc: spy.wrtc }, { media })
-    const b = side(false, { wrtc: nodeWrtc({ bindAddress: '127.0.0.1' }) }, { media })
-    forward(a, b)
-    forward(b, a)
-    await waitFor(() => a.link.connected && b.link.connected, CONNECT_MS, 'open without media')
+    const [a, b] = await openSides(
+      () => [
+        side(true, { wrtc: spy.wrtc }, { media }),
+        side(false, { wrtc: nodeWrtc({ bindAddress: '127.0.0.1' }) }, { media }),
+      ],
+      { connectMs: CONNECT_MS },
+    )
     expect(a.errors.map((e) => e.code)).toEqual([ErrorCode.NOT_CONFIGURED])
     expect(a.link.media).toBeUndefined()
     expect(a.sent[0]!.kind === 'sdp' && a.sent[0]!.description.sdp).toMatch(/m=application/)
 
-    const other = spy.extras[0]!
+    const other = spy.extras.at(-1)! // the open pair's
     expect(other.label).not.toBe(DATA_CHANNEL_LABEL)
     await waitFor(() => other.readyState === 'open', 5_000, 'the other channel opens')
     other.send(new Uint8Array([6, 6, 6]))

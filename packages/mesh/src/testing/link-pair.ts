@@ -71,13 +71,23 @@ export function forward(from: Side, to: Side, sdpDelayMs = 0, iceDelayMs = 0): v
  */
 const PAIR_ATTEMPTS = 5
 
-export async function openLinkPair(
+export function openLinkPair(
   make: MakeLink,
   opts: { sdpDelayMs?: number; connectMs?: number; made?: PeerLink[] } = {},
 ): Promise<[Side, Side]> {
+  return openSides(
+    () => [linkSide(make, true, {}, opts.made), linkSide(make, false, {}, opts.made)],
+    opts,
+  )
+}
+
+/** `openLinkPair` for sides the caller builds (initiator first), each attempt afresh. */
+export async function openSides(
+  build: () => [Side, Side],
+  opts: { sdpDelayMs?: number; connectMs?: number } = {},
+): Promise<[Side, Side]> {
   for (let attempt = 1; ; attempt++) {
-    const a = linkSide(make, true, {}, opts.made)
-    const b = linkSide(make, false, {}, opts.made)
+    const [a, b] = build()
     forward(a, b, opts.sdpDelayMs ?? 0)
     forward(b, a, opts.sdpDelayMs ?? 0)
     const closed = () => a.log.includes('close') || b.log.includes('close')
