@@ -27,7 +27,7 @@ import { simplePeerLinkFactory } from '@kibitz/mesh/simple-peer'
 import type { SignalMessage } from '@kibitz/protocol'
 import nodeDataChannel, { type DataChannel } from 'node-datachannel'
 import SimplePeer from 'simple-peer'
-import { dtlsRoleBench } from './lib/dtls-role.js'
+import { dtlsRoleBench, handshakeRaceBench } from './lib/dtls-role.js'
 import { firstFrameBench } from './lib/first-frame.js'
 import { writeResult, type FlatResult } from './lib/results.js'
 import { percentileSorted, round } from './lib/stats.js'
@@ -60,6 +60,10 @@ export interface MeshBenchOptions {
   firstFrame: number
   /** Native link pairs per DTLS role (offer `active` as shipped vs `actpass`, M42); 0 = skip. */
   dtlsPairs: number
+  /** Cold-handshake phase: native link pairs, how many at a time, busy processes beside; 0 = skip. */
+  racePairs: number
+  raceParallel: number
+  raceBusy: number
 }
 
 /** One connected pair of a system under test, seen from the benchmark. */
@@ -489,6 +493,11 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
 
   log(`== DTLS role: ${opts.dtlsPairs} native link pairs per role, alternating`)
   const dtls = opts.dtlsPairs > 0 ? await dtlsRoleBench(opts.dtlsPairs, result) : null
+  log(`== cold handshakes: ${opts.racePairs} native link pairs, ${opts.raceParallel} at a time`)
+  const race =
+    opts.racePairs > 0
+      ? await handshakeRaceBench(opts.racePairs, opts.raceParallel, opts.raceBusy, result)
+      : null
   const firstFrame = opts.firstFrame > 0 ? await firstFrameBench(opts.firstFrame, result) : null
 
   result.mesh8_bringup_ms = round(median(bringups))
@@ -542,6 +551,7 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
       `(max ${result.mesh8_bringup_ms_max}).`,
   )
   if (dtls) console.log(`\n${dtls}`)
+  if (race) console.log(`\n${race}`)
   if (firstFrame) console.log(`\n${firstFrame}`)
   log(`wrote ${file}`)
   return result
@@ -560,6 +570,9 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
       systems: { type: 'string', default: 'raw_dc,simple_peer,native_link,mesh,mesh_simple_peer' },
       'first-frame': { type: 'string', default: '10' },
       'dtls-pairs': { type: 'string', default: '60' },
+      'race-pairs': { type: 'string', default: '200' },
+      'race-parallel': { type: 'string', default: '4' },
+      'race-busy': { type: 'string', default: '0' },
     },
   })
   const int = (name: string, v: string, min: number, max: number) => {
@@ -577,5 +590,8 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
     systems: values.systems.split(','),
     firstFrame: int('first-frame', values['first-frame'], 0, 50),
     dtlsPairs: int('dtls-pairs', values['dtls-pairs'], 0, 500),
+    racePairs: int('race-pairs', values['race-pairs'], 0, 5_000),
+    raceParallel: int('race-parallel', values['race-parallel'], 1, 16),
+    raceBusy: int('race-busy', values['race-busy'], 0, 4),
   }
 }

@@ -5,6 +5,7 @@
  * transit (the stacks' default: the answerer is the client and its ClientHello can beat the
  * answer to the offerer). Reports open-time percentiles, ~1 s stalls and failures per role.
  */
+import { spawn } from 'node:child_process'
 import type { LinkSignal, PeerLink } from '@kibitz/mesh'
 import { createNativePeerLink, loopbackOnly } from '@kibitz/mesh/node'
 import type { FlatResult } from './results.js'
@@ -82,5 +83,57 @@ export async function dtlsRoleBench(pairs: number, result: FlatResult): Promise<
   return renderTable(
     ['warm native link pairs', 'pairs', 'open p50 ms', 'open p90 ms', '≥ 900 ms', 'failed'],
     rows,
+  )
+}
+
+/**
+ * The cold-handshake phase (decisions.md, mesh M43): `pairs` native link pairs as shipped,
+ * `parallel` at a time, optionally next to `busy` spinning processes (killed when the phase ends).
+ * libdatachannel 0.33 starts ICE inside `setRemoteDescription(answer)` before it commits the
+ * remote fingerprint, so under contention some handshakes fail (the mesh rebuilds those, M14);
+ * this counts them, and the ~1 s DTLS stalls, so a node-datachannel upgrade shows what it fixed.
+ */
+export async function handshakeRaceBench(
+  pairs: number,
+  parallel: number,
+  busy: number,
+  result: FlatResult,
+): Promise<string> {
+  const spinners = Array.from({ length: busy }, () =>
+    spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }),
+  )
+  const times: number[] = []
+  let failed = 0
+  let started = 0
+  try {
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (started < pairs) {
+          started++
+          const ms = await openPair('active')
+          if (ms === null) failed++
+          else times.push(ms)
+        }
+      }),
+    )
+  } finally {
+    for (const p of spinners) p.kill('SIGKILL')
+  }
+  const sorted = times.sort((x, y) => x - y)
+  const p50 = round(percentileSorted(sorted, 50))
+  const p90 = round(percentileSorted(sorted, 90))
+  const stalls = sorted.filter((ms) => ms >= STALL_MS).length
+  Object.assign(result, {
+    race_pairs: pairs,
+    race_parallel: parallel,
+    race_busy: busy,
+    race_open_ms_p50: p50,
+    race_open_ms_p90: p90,
+    race_stalls: stalls,
+    race_failed: failed,
+  })
+  return renderTable(
+    ['cold native link pairs', 'pairs', 'open p50 ms', 'open p90 ms', '≥ 900 ms', 'failed'],
+    [[`${parallel} at a time, ${busy} busy`, pairs, p50, p90, stalls, failed]],
   )
 }
