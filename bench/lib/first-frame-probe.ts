@@ -4,10 +4,13 @@
  * any library module evaluates and keeps a reference to them (socket.io-client reads `WebSocket`
  * at import). Marks are ms since navigation, the first time each is reached:
  *
- * - `ws0`/`ws` before/after `new WebSocket`, `wsopen`, `txN`/`rxN` the Nth message sent/received;
+ * - `ws0`/`ws` before/after `new WebSocket`, `wsopen`, `txN:<what>`/`rxN:<what>` the Nth message
+ *   sent/received (`what` = the engine.io packet of a text message, else the socket.io event or
+ *   `ack`);
  * - `fetch`/`fetchret`/`fetched`: `fetch()` called, returned (its synchronous cost), answered;
  * - `gum`/`gumret`/`gumok`: the same for `getUserMedia`;
- * - `decN>`/`decN<`: the Nth WebCrypto decrypt (a sealed frame opened);
+ * - `decN>`/`decN<:<t>`: the Nth WebCrypto decrypt (a sealed frame opened) and the message's `t`
+ *   (an `sdp`'s type), `encN:<t>` the Nth encrypt (a frame sealed);
  * - `createOffer>`/`<`, `createAnswer`, `setLocalDescription`, `setRemoteDescription`,
  *   `addTransceiver`, `rtN>kind`/`rtN<` (`replaceTrack`): the connection's operations;
  * - `ac<at>` = ms a `new AudioContext()` held the page; `long<at>` = a long task's duration;
@@ -59,6 +62,42 @@ function tailKey(data: unknown): string | null {
   ).join('')
 }
 
+const ENGINE_IO = ['open', 'close', 'ping', 'pong', 'message', 'upgrade', 'noop']
+
+/** What a WebSocket message is: `eio-<packet>` for engine.io text, else the socket.io event. */
+function wireLabel(data: unknown): string {
+  if (typeof data === 'string') return `eio-${ENGINE_IO[Number(data[0])] ?? '?'}`
+  if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) return '?'
+  const bytes =
+    data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  const type = (bytes[0] ?? 0) & 0x0f
+  if (type === 0) return 'connect'
+  if (type === 3 || type === 6) return 'ack'
+  // [type][u32 ack][u8 nsp length][nsp][u8 count][u32 × count][attachments][JSON data]
+  let at = 5
+  at += 1 + (bytes[at] ?? 0)
+  const count = bytes[at] ?? 0
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let skip = 0
+  for (let i = 0; i < count && at + 1 + 4 * (i + 1) <= bytes.byteLength; i++)
+    skip += view.getUint32(at + 1 + 4 * i, true)
+  const json = new TextDecoder().decode(bytes.subarray(at + 1 + 4 * count + skip))
+  return /^\["([\w-]+)"/.exec(json)?.[1] ?? '?'
+}
+
+/** A sealed message's kind from its JSON plaintext: `t`, and an `sdp`'s type. */
+function sealedLabel(plain: ArrayBuffer | ArrayBufferView): string {
+  const bytes =
+    plain instanceof ArrayBuffer
+      ? new Uint8Array(plain)
+      : new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength)
+  const text = new TextDecoder().decode(bytes.subarray(0, 4096))
+  const t = /"t":"(\w+)"/.exec(text)?.[1] ?? '?'
+  return t === 'sdp' ? (/"type":"(\w+)"/.exec(text)?.[1] ?? t) : t
+}
+
 if (new URLSearchParams(location.search).get('trace') === '1') install(traceMarks)
 
 function install(marks: Record<string, number>): void {
@@ -87,13 +126,13 @@ function install(marks: Record<string, number>): void {
       m('ws')
       this.addEventListener('open', () => m('wsopen'))
       this.addEventListener('message', (e: MessageEvent) => {
-        m(`rx${++rx}`)
+        m(`rx${++rx}:${wireLabel(e.data)}`)
         const key = tailKey(e.data)
         if (key) wire.rx.push([key, epoch()])
       })
     }
     override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
-      m(`tx${++tx}`)
+      m(`tx${++tx}:${wireLabel(data)}`)
       const key = tailKey(data)
       if (key) wire.tx.push([key, epoch()])
       super.send(data)
@@ -183,10 +222,16 @@ function install(marks: Record<string, number>): void {
 
   const subtle = crypto.subtle
   const decrypt = subtle.decrypt.bind(subtle)
+  const encrypt = subtle.encrypt.bind(subtle)
   let d = 0
+  let e = 0
   subtle.decrypt = (...a: Parameters<SubtleCrypto['decrypt']>) => {
     const k = ++d
     m(`dec${k}>`)
-    return decrypt(...a).then((v) => (m(`dec${k}<`), v))
+    return decrypt(...a).then((v) => (m(`dec${k}<:${sealedLabel(v)}`), v))
+  }
+  subtle.encrypt = (...a: Parameters<SubtleCrypto['encrypt']>) => {
+    m(`enc${++e}:${sealedLabel(a[2] as ArrayBufferView)}`)
+    return encrypt(...a)
   }
 }

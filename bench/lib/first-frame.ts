@@ -10,6 +10,7 @@
  * (`room-relay-server.ts`). Both signaling servers run as child processes (plain-node bundles).
  * Same browser, flags and loopback-only ICE; minified page bundles; rounds alternate order.
  */
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   bundleForBrowser,
@@ -28,6 +29,13 @@ import { renderTable } from './table.js'
 const log = (s: string) => console.error(s)
 /** `KIBITZ_BENCH_TRACE=1`: the Kibitz pages record a start-up trace (first-frame-probe.ts), logged per page. */
 const TRACE = process.env.KIBITZ_BENCH_TRACE === '1'
+/**
+ * `KIBITZ_BENCH_PROFILE=<dir>`: each measured page's main thread is sampled (CDP `Profiler`, 200 µs)
+ * from navigation to its first frame and written as `<dir>/<tag>-<round>-<i>.cpuprofile`
+ * (`lib/cpuprofile.ts` summarizes one). Sampling slows the pages: not for ratios.
+ */
+const PROFILE_DIR = process.env.KIBITZ_BENCH_PROFILE ?? null
+let profiled = 0
 
 /** Trace entries that are not times since navigation (first-frame-probe.ts). */
 const NOT_TIMES = new Set(['origin', 'atx', 'atxN'])
@@ -89,18 +97,38 @@ async function pair(chromium: ChromiumHandle, urls: [string, string], tag: strin
   const pages = await Promise.all(
     urls.map((_, i) => chromium.newPage(undefined, { name: `${tag}-${i}` })),
   )
+  const profilers = PROFILE_DIR
+    ? await Promise.all(
+        pages.map(async (p) => {
+          const cdp = await p.context().newCDPSession(p)
+          await cdp.send('Profiler.enable')
+          await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+          await cdp.send('Profiler.start')
+          return cdp
+        }),
+      )
+    : null
   try {
     await Promise.all(pages.map((p, i) => p.goto(urls[i]!)))
     // A string, not a function: the bench runs under tsx, whose helpers do not exist in the page.
     const done =
       'window.firstFrame && (window.firstFrame.firstFrameMs !== null || window.firstFrame.error !== null) ? window.firstFrame : null'
+    const round = ++profiled
     return await Promise.all(
-      pages.map(async (p) => {
+      pages.map(async (p, i) => {
         const handle = await p.waitForFunction(done, null, {
           timeout: ROUND_TIMEOUT_MS,
           // Checked in the page each frame: no polling traffic through this process.
           polling: 'raf',
         })
+        const cdp = profilers?.[i]
+        if (cdp && PROFILE_DIR) {
+          const { profile } = await cdp.send('Profiler.stop')
+          writeFileSync(
+            join(PROFILE_DIR, `${tag}-${round}-${i}.cpuprofile`),
+            JSON.stringify(profile),
+          )
+        }
         const r = (await handle.jsonValue()) as FirstFrameResult
         if (r.error !== null || r.firstFrameMs === null) throw new Error(`${tag}: ${r.error}`)
         if (TRACE)
@@ -123,16 +151,17 @@ export async function measureFirstFrame(rounds: number): Promise<FirstFrameResul
   // The signaling servers run as their own processes (plain-node bundles), as they would in
   // production: never on the event loop that drives the browser.
   const [kibitzJs, bareJs, brokerEntry, relayEntry] = await Promise.all([
-    // Minified, as production pages ship (start-up includes parsing the page's script).
+    // Minified, as production pages ship (start-up includes parsing the page's script); not
+    // when profiling, so the profile names functions.
     bundleForBrowser({
       entry: join(lib, 'first-frame-kibitz-page.ts'),
       resolveDir: lib,
-      minify: true,
+      minify: PROFILE_DIR === null,
     }),
     bundleForBrowser({
       entry: join(lib, 'first-frame-bare-page.ts'),
       resolveDir: lib,
-      minify: true,
+      minify: PROFILE_DIR === null,
     }),
     bundleEntry(join(REPO_DIR, 'packages/broker/src/cli.ts'), 'first-frame-broker'),
     bundleEntry(join(lib, 'room-relay-server.ts'), 'first-frame-relay'),
