@@ -1,6 +1,7 @@
 import { startBroker, type Broker } from '@kibitz/broker'
 import { AGENT_DEFAULT_GRANT, FULL_GRANT } from '@kibitz/capabilities'
-import { nodeWrtcCleanup } from '@kibitz/mesh/node'
+import type { WebRtcImplementation } from '@kibitz/mesh'
+import { nodeWrtc, nodeWrtcCleanup } from '@kibitz/mesh/node'
 import { ErrorCode, KibitzError, createRoomId, type JsonValue } from '@kibitz/protocol'
 import { waitUntil } from '@kibitz/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -209,6 +210,45 @@ describe('three controllers through the real broker', () => {
     await new Promise((r) => setTimeout(r, 300))
     expect(sent).toEqual([1, 1])
     expect(tabs.map((t) => t.location.hash)).toEqual(['#inbox', '#inbox'])
+  })
+})
+
+describe('start-up', () => {
+  it('a newcomer builds its spare offer (mesh M41) as soon as the broker names it, before its first roster', async () => {
+    const room = createRoomId()
+    const a = call(room, 'Ann')
+    await a.join()
+    const base = nodeWrtc({ bindAddress: '127.0.0.1' })
+    // Every link the newcomer builds, with what its controller knew at that moment.
+    const built: { initiator: boolean; status: string; others: number }[] = []
+    let b: Call | null = null
+    const wrtc: WebRtcImplementation = {
+      ...base,
+      defaultLink: (o) => {
+        const make = base.defaultLink!(o)
+        return (opts) => {
+          built.push({
+            initiator: opts.initiator,
+            status: b?.getState().status ?? 'none',
+            others: b?.getParticipants().filter((p) => !p.isSelf).length ?? -1,
+          })
+          return make(opts)
+        }
+      },
+    }
+    b = call(room, 'Bob', {
+      wrtc,
+      meshOptions: { ...nodeCallOptions('', '', '').meshOptions, prewarm: true },
+    })
+    await b.join()
+    await meshed([a, b])
+    // The first link is the spare: an offer made while Bob's roster named nobody else yet.
+    expect(built[0]).toMatchObject({ initiator: true, others: 0 })
+    expect(built[0]!.status).not.toBe('joined')
+    // The link to Ann is that spare when Bob dials (later builds are only rebuilds), else a
+    // fresh answering one.
+    if (idOf(b) < idOf(a)) expect(built.slice(1).every((x) => x.initiator)).toBe(true)
+    else expect(built[1]).toMatchObject({ initiator: false })
   })
 })
 

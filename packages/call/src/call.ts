@@ -196,8 +196,11 @@ export function createCall(options: CallOptions): Call {
       events.emit('grant', { id, grant: grants.of(id) })
     }
     const joined = rs.phase === 'joined' && rs.participants.some((p) => p.isSelf)
-    // The mesh waits for the ICE servers (fetched while presence starts): links never rebuild for them.
-    if (joined && rs.self && s.iceServers && s.mesh?.self !== rs.self) startMesh(s, rs.self)
+    // The mesh starts once the broker has told us who we are, before our first roster: its spare
+    // offer (M41) is then ready when the roster names a peer we dial. It waits for the ICE servers
+    // (fetched while presence starts): links never rebuild for them.
+    const known = rs.phase === 'joined' && rs.self !== null
+    if (known && s.iceServers && s.mesh?.self !== rs.self) startMesh(s, rs.self!)
     const others = joined ? rs.participants.filter((p) => !p.isSelf).map((p) => p.id) : []
     s.mesh?.setPeers(others)
     schemas.retain(new Set(others))
@@ -354,9 +357,12 @@ export function createCall(options: CallOptions): Call {
     }
     const room = createRoom({
       room: roomId,
-      connect: (tag) => {
-        // The engine joins and claims in one flight: both ride the handshake (broker B21).
-        const transport = connectBroker(signalHost, tag, { handshake: { claim: true } })
+      connect: (tag, handshake) => {
+        // The engine joins and claims in one flight: both ride the handshake (broker B21), and
+        // so does our first announce (B22).
+        const transport = connectBroker(signalHost, tag, {
+          handshake: { claim: true, announce: handshake.announce },
+        })
         // The socket is opening: do the page's other start-up work while its handshake runs
         // (ahead of it, the first fetch and the first AudioContext each held the page for tens
         // of ms before the socket even existed: bench mesh, first frame).

@@ -52,8 +52,17 @@ export interface CallOptions {
   candidateFilter?: CandidateFilter
   /** Presence timing (heartbeat, reap) — tests and special deployments. */
   timing?: Partial<PresenceTiming>
-  /** Pass-through mesh tuning (connect timeout, ICE gathering timeout…). */
-  meshOptions?: { connectTimeoutMs?: number; iceCompleteTimeoutMs?: number; dialAfterMs?: number }
+  /**
+   * Pass-through mesh tuning (connect timeout, ICE gathering timeout…). `prewarm` (mesh M41):
+   * keep an offer ready while no peer is known, from the moment the broker names us; on by
+   * default in a page, off with an injected `wrtc`.
+   */
+  meshOptions?: {
+    connectTimeoutMs?: number
+    iceCompleteTimeoutMs?: number
+    dialAfterMs?: number
+    prewarm?: boolean
+  }
 }
 
 export type CallStatus =

@@ -126,8 +126,8 @@ export interface WebRtcImplementation {
   MediaStream?: unknown
   /**
    * Optional: the link this implementation is measured to work best with, used when the mesh is
-   * given no `createLink`. Absent: the direct link (M39). `nodeWrtc()` names the simple-peer link
-   * (M40).
+   * given no `createLink`. Absent: the direct link (M39). `nodeWrtc()` names the native link
+   * (M43).
    */
   defaultLink?: (options: {
     wrtc: WebRtcImplementation
