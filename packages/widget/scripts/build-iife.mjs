@@ -63,6 +63,35 @@ const websocketOnly = {
 }
 
 /**
+ * Presence always passes its own `parser` to socket.io-client (`brokerParser`, protocol P18), so the
+ * default parser that socket.io-client imports (socket.io-parser's encoder, decoder and binary
+ * reconstruction, 5.7 KB minified) never runs here: socket.io-client only reads its packet-type
+ * table and protocol number. A stand-in keeps those (the table is our codec's own) and throws if a
+ * socket were ever made without a parser.
+ */
+const defaultParserStandIn = {
+  name: 'socket.io-parser-stand-in',
+  setup(b) {
+    b.onResolve({ filter: /^socket\.io-parser$/ }, (args) =>
+      /socket\.io-client[\\/]build[\\/]esm/.test(args.importer)
+        ? { path: 'socket.io-parser', namespace: 'sio-parser' }
+        : undefined,
+    )
+    b.onLoad({ filter: /.*/, namespace: 'sio-parser' }, () => ({
+      loader: 'js',
+      resolveDir: pkg,
+      contents: [
+        `export { PacketType } from ${JSON.stringify(join(pkg, '../protocol/src/broker-codec.ts'))}`,
+        'export const protocol = 5',
+        "const none = () => { throw new Error('widget.js: socket.io needs brokerParser') }",
+        'export class Encoder { constructor() { none() } }',
+        'export class Decoder { constructor() { none() } }',
+      ].join('\n'),
+    }))
+  },
+}
+
+/**
  * Bundle, minify and measure. Returns the file's text, minified and gzipped sizes, and the bytes
  * each input contributed (for the report and the size test).
  */
@@ -81,7 +110,7 @@ export async function buildWidgetScript({ outfile } = {}) {
     conditions: ['@kibitz/source', 'browser', 'module', 'import', 'default'],
     jsx: 'automatic',
     alias: ALIASES,
-    plugins: [websocketOnly],
+    plugins: [websocketOnly, defaultParserStandIn],
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'silent',
   })
