@@ -96,6 +96,54 @@ describe('handshake join (B21)', () => {
   })
 })
 
+describe('handshake announce (B22)', () => {
+  const asking = (tag: string, announce: unknown, claim = true) => ({
+    auth: { kibitz: { join: tag, claim, announce } },
+  })
+
+  test('B22: a joiner whose handshake carries an announce has it relayed to the holder as a frame from it, before its requests', async () => {
+    rig = await startRig()
+    const tag = tagOf('announce')
+    // The first joiner wins the slot: its announce has nobody to go to.
+    const a = await rig.client(asking(tag, bytes(7)))
+    await a.waitFor(() => a.received.joined.length === 1, 2_000, 'joined')
+    expect(must(a.received.joined[0]!.claim!).granted).toBe(true)
+    expect(a.received.joined[0]!.announced).toBeNull()
+    const b = await rig.client(asking(tag, bytes(40)))
+    await b.waitFor(() => b.received.joined.length === 1, 2_000, 'joined')
+    expect(b.received.joined[0]!.announced).toBe(a.id)
+    await a.waitFor(() => a.received.frames.length === 1, 2_000, 'the announce')
+    expect(a.received.frames[0]).toEqual({ tag, from: b.id, payload: bytes(40) })
+    // A join-only handshake relays too; a plain member's own frames still route (B6).
+    const c = await rig.client(asking(tag, bytes(3), false))
+    await c.waitFor(() => c.received.joined.length === 1, 2_000, 'joined')
+    expect(c.received.joined[0]!.announced).toBe(a.id)
+    await a.waitFor(() => a.received.frames.length === 2, 2_000, 'the second announce')
+    expect(a.received.frames[1]!.from).toBe(c.id)
+    expect(b.received.frames).toEqual([])
+    expect(rig.broker.metrics.snapshot().framesRelayed).toBe(2)
+  })
+
+  test('B22 B13 B11: an announce that is not 1..64 KiB of bytes voids the handshake; a rate-limited one is not relayed', async () => {
+    rig = await startRig({ burst: 2, rate: 1 })
+    const tag = tagOf('announce-bad')
+    const a = await rig.client(asking(tag, undefined))
+    await a.waitFor(() => a.received.joined.length === 1, 2_000, 'joined')
+    for (const announce of ['text', new Uint8Array(0), new Uint8Array(64 * 1024 + 1)]) {
+      const c = await rig.client(asking(tag, announce, false))
+      expect(must(await c.join(tag)).authority).toBe(a.id)
+      expect(c.received.joined).toEqual([])
+    }
+    // Two tokens: the join and the claim take them, the relay is refused (the client announces).
+    const d = await rig.client(asking(tag, bytes(5)))
+    await d.waitFor(() => d.received.joined.length === 1, 2_000, 'joined')
+    expect(must(d.received.joined[0]!.claim!).granted).toBe(false)
+    expect(d.received.joined[0]!.announced).toBeNull()
+    await sleep(100)
+    expect(a.received.frames).toEqual([])
+  })
+})
+
 describe('claim', () => {
   test('B4: a 20-client claim race has exactly one winner and all agree on the authority', async () => {
     rig = await startRig()

@@ -5,8 +5,10 @@ import {
   decodeHandshakeJoin,
   type AuthorityVacatedEvent,
   type FrameEvent,
+  type ClaimReply,
   type HandshakeJoin,
   type JoinedEvent,
+  type JoinReply,
   type MemberLeftEvent,
   type RefusedEvent,
   type SendRequest,
@@ -362,7 +364,7 @@ export function createSocketPlane(deps: PlaneDeps): SocketPlane {
    * right after the connection is accepted. Rate-limited and ordered with the socket's requests
    * exactly like the `join` and `claim` it stands for (B11, B15); a refusal is the reply inside.
    */
-  function joinOnConnect(m: Member, { join: tag, claim }: HandshakeJoin): void {
+  function joinOnConnect(m: Member, { join: tag, claim, announce }: HandshakeJoin): void {
     const attempt = async (op: 'join' | 'claim'): Promise<unknown> => {
       let reply: unknown
       const capture: Ack = (r) => (reply = r)
@@ -381,9 +383,34 @@ export function createSocketPlane(deps: PlaneDeps): SocketPlane {
       const claimed =
         claim && join.ok ? ((await attempt('claim')) as JoinedEvent['claim']) : undefined
       if (m.closed) return
-      const event: JoinedEvent = { tag, join, ...(claimed !== undefined ? { claim: claimed } : {}) }
+      const announced = announce && join.ok ? relayAnnounce(m, tag, announce, join, claimed) : null
+      const event: JoinedEvent = {
+        tag,
+        join,
+        ...(claimed !== undefined ? { claim: claimed } : {}),
+        ...(announced !== null ? { announced } : {}),
+      }
       m.socket.emit(BrokerEvent.joined, event)
     })
+  }
+
+  /**
+   * B22: relay the handshake's sealed `announce` to whoever holds the slot now — exactly a `send`
+   * from this socket (rate B11, routing B6). Returns the holder it went to, or null: no holder, the
+   * slot is ours, or the send was refused (the client then announces by itself).
+   */
+  function relayAnnounce(
+    m: Member,
+    tag: string,
+    payload: Uint8Array,
+    join: JoinReply,
+    claimed: ClaimReply | undefined,
+  ): string | null {
+    const holder = claimed?.ok ? claimed.authority : join.ok ? join.authority : null
+    if (holder === null || holder === m.id || !admit(m)) return null
+    let reply: { ok?: boolean } | undefined
+    handlers.send(m, { tag, to: holder, payload }, (r) => (reply = r as { ok?: boolean }))
+    return reply?.ok === true ? holder : null
   }
 
   io.on('connection', (socket) => {

@@ -3,7 +3,12 @@ export { createRoom, DEFAULT_TIMING } from './room.js'
 export type { Room } from './room.js'
 export { realClock } from '@kibitz/protocol'
 export type { Clock, TimerHandle } from '@kibitz/protocol'
-export type { RoomTransport, RoomTransportEvents, RoomTransportListener } from './transport.js'
+export type {
+  JoinAnswer,
+  RoomTransport,
+  RoomTransportEvents,
+  RoomTransportListener,
+} from './transport.js'
 export type {
   AdmissionGate,
   GateCandidate,
@@ -12,6 +17,7 @@ export type {
   Participant,
   PresenceTiming,
   RoomEvents,
+  RoomHandshake,
   RoomOptions,
   RoomPhase,
   RoomSnapshot,

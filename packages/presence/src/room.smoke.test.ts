@@ -48,3 +48,64 @@ test('three participants converge; the authority leaves; the survivors migrate',
   console.log('migration converged in', Date.now() - t0, 'ms; epoch', rest[0]!.getSnapshot().epoch)
   for (const r of rest) await r.leave()
 })
+
+/** A room that joins with its first announce in the handshake (broker B22), as the call does. */
+const early = (name: string, room: string) =>
+  createRoom({
+    room,
+    name,
+    connect: (tag, handshake) =>
+      connectBroker(broker.url, tag, { handshake: { claim: true, announce: handshake.announce } }),
+    // No heartbeat inside the test: every frame counted below is the join's own.
+    timing: { pingMs: 60_000, reapMs: 120_000 },
+  })
+
+type Socket = NonNullable<ReturnType<Broker['io']['sockets']['sockets']['get']>>
+
+/** Every frame the broker relays from now on, as `[to, from]` socket ids. */
+function relays(): [string, string][] {
+  const out: [string, string][] = []
+  const watch = (socket: Socket) =>
+    socket.onAnyOutgoing((event: string, frame: { from?: string }) => {
+      if (event === 'frame') out.push([socket.id, String(frame.from)])
+    })
+  for (const socket of broker.io.sockets.sockets.values()) watch(socket)
+  broker.io.on('connection', watch)
+  return out
+}
+
+test('B22: a newcomer is rostered by the announce its handshake carried, and sends it only once', async () => {
+  const a = early('A', 'b22-once')
+  await a.start()
+  const b = early('B', 'b22-once')
+  const frames = relays()
+  await b.start()
+  await until(() => [a, b].every((r) => r.getSnapshot().participants.length === 2))
+  await new Promise((r) => setTimeout(r, 100))
+  // The handshake's announce and nothing more: no second announce once joined.
+  const [ida, idb] = [a.getSnapshot().self, b.getSnapshot().self]
+  expect(frames.filter(([to, from]) => to === ida && from === idb)).toHaveLength(1)
+  await Promise.all([a.leave(), b.leave()])
+})
+
+test('B22: a newcomer that changed while its handshake was in flight announces the change at once', async () => {
+  const a = early('A', 'b22-changed')
+  await a.start()
+  // Hold every later connection in the broker until released: the announce is sealed by then.
+  let release!: () => void
+  const held = new Promise<void>((r) => (release = r))
+  let seen = false
+  broker.io.use((_socket, next) => {
+    if (seen) return next()
+    seen = true
+    void held.then(() => next())
+  })
+  const b = early('B', 'b22-changed')
+  const started = b.start()
+  await until(() => seen)
+  b.setMedia({ cam: true })
+  release()
+  await started
+  await until(() => a.getSnapshot().participants.some((p) => p.name === 'B' && p.cam))
+  await Promise.all([a.leave(), b.leave()])
+})

@@ -34,7 +34,7 @@ import type {
   RoomPhase,
   RoomSnapshot,
 } from './types.js'
-import { PresenceWire, type Inbound } from './wire.js'
+import { PresenceWire, sealMessage, type Inbound } from './wire.js'
 
 export const DEFAULT_TIMING: PresenceTiming = {
   pingMs: 2500,
@@ -145,6 +145,10 @@ export function createRoom(options: RoomOptions): Room {
   /** The host's explicit capability grants, from the last roster we accepted. */
   let grants: GrantMap = {}
   let announcedTo: string | null = null
+  /** B22: the holder the broker relayed our handshake's announce to, until we become its member. */
+  let preannounced: string | null = null
+  /** What that announce said of us: sent again at once if we changed since. */
+  let preannouncedInfo: typeof info | null = null
   let lastHeard = 0
   /** When the authority last sent us a roster (it re-sends one every heartbeat to members). */
   let lastRosterAt = 0
@@ -242,15 +246,19 @@ export function createRoom(options: RoomOptions): Room {
     wire?.send(to, message)
   }
 
-  function announce(): void {
-    if (!authorityId || authorityId === self) return
-    announcedTo = authorityId
-    send(authorityId, {
+  function announceMessage(): PresenceMessage {
+    return {
       t: 'announce',
       identity,
       ...info,
       ...(info.avatar === '' ? {} : { avatar: info.avatar }),
-    })
+    }
+  }
+
+  function announce(): void {
+    if (!authorityId || authorityId === self) return
+    announcedTo = authorityId
+    send(authorityId, announceMessage())
   }
 
   // ── roles ──────────────────────────────────────────────────────────────────────────────────
@@ -318,8 +326,12 @@ export function createRoom(options: RoomOptions): Room {
       // A new authority may know less than we do (R11): hand our state over before announcing,
       // so it already counts us as admitted and knows every ban.
       if (changed && known) send(holder, { t: 'sync', ...known })
-      announce()
+      // The broker relayed our first announce from the handshake (B22): it is on its way, unless
+      // we changed since it was sealed (a camera turned on while joining).
+      if (changed && preannounced === holder && preannouncedInfo === info) announcedTo = holder
+      else announce()
     }
+    preannounced = null
     refresh()
   }
 
@@ -592,7 +604,17 @@ export function createRoom(options: RoomOptions): Room {
       tag = keys.value.tag
       idh = await hashIdentity(identity)
       if (stopped() || transport) return
-      const t = options.connect(tag)
+      const roomKeys = keys.value
+      const t = options.connect(tag, {
+        // Sealed when the transport asks (its socket is open): the announce as of then. Only a
+        // fresh start: with room state to hand over (R11) the `sync` must come first.
+        announce: async () => {
+          if (known !== null || stopped()) return null
+          preannouncedInfo = info
+          const sealed = await sealMessage(roomKeys, announceMessage())
+          return sealed.ok ? sealed.value : null
+        },
+      })
       transport = t
       wire = new PresenceWire(keys.value, t, outbox, (work) => clock.track?.(work) ?? work)
       unsubs.push(
@@ -626,6 +648,7 @@ export function createRoom(options: RoomOptions): Room {
       await serial.run(async () => {
         self = joined.value.self
         phase = 'joined'
+        preannounced = joined.value.announcedTo ?? null
         if (claimed.ok) {
           if (claimed.value.granted) becomeAuthority()
           else if (claimed.value.authority !== null && claimed.value.authority !== self)

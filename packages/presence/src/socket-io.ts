@@ -9,10 +9,17 @@ import {
   Emitter,
   ErrorCode,
   fail,
+  MAX_ID_CHARS,
+  ok,
   type Result,
 } from '@kibitz/protocol'
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client'
-import type { RoomTransport, RoomTransportEvents, RoomTransportListener } from './transport.js'
+import type {
+  JoinAnswer,
+  RoomTransport,
+  RoomTransportEvents,
+  RoomTransportListener,
+} from './transport.js'
 
 /**
  * The socket.io implementation of {@link RoomTransport}: one websocket connection per tag to a
@@ -41,8 +48,13 @@ export interface ConnectBrokerOptions {
    * go out: a broker without B21 answers those, and for one with it they are idempotent repeats.
    * Only the first connection; a reconnect re-joins with a request. Off by default (`false`): a
    * transport with it is in the tag from its first connection on, before any `join()` call.
+   *
+   * `announce` (broker B22): the engine's first presence message, sealed, for the broker to relay
+   * to the authority holder as soon as the handshake's join succeeds. Called once, when the first
+   * connection is made; null (or a rejection) sends none. The first `join()` then names the holder
+   * that got it (`announcedTo`), and the engine does not send it again.
    */
-  handshake?: { claim?: boolean } | false
+  handshake?: { claim?: boolean; announce?: () => Promise<Uint8Array | null> } | false
 }
 
 const DEFAULT_TIMEOUT_MS = 5_000
@@ -81,7 +93,7 @@ class SocketIoTransport implements RoomTransport {
    * B21: the handshake's `joined` event, for the first `join()` and `claim()` to take; settled
    * with null when a disconnect or close means it will not come.
    */
-  #earlyJoin: Early<Result<{ self: string; authority: string | null }>> = null
+  #earlyJoin: Early<Result<JoinAnswer>> = null
   #earlyClaim: Early<Result<{ granted: boolean; authority: string | null }>> = null
   #settleEarly: (event: Partial<JoinedEvent> | null) => void = () => {}
 
@@ -93,7 +105,14 @@ class SocketIoTransport implements RoomTransport {
       : null
     if (ask) {
       const early = new Promise<Partial<JoinedEvent> | null>((r) => (this.#settleEarly = r))
-      this.#earlyJoin = early.then((e) => e && decodeJoinReply(e.join))
+      this.#earlyJoin = early.then((e) => {
+        if (!e) return null
+        const r = decodeJoinReply(e.join)
+        const to = e.announced
+        return r.ok && typeof to === 'string' && to.length > 0 && to.length <= MAX_ID_CHARS
+          ? ok({ ...r.value, announcedTo: to })
+          : r
+      })
       if (ask.claim)
         this.#earlyClaim = early.then((e) =>
           e?.claim === undefined ? null : decodeClaimReply(e.claim),
@@ -107,11 +126,20 @@ class SocketIoTransport implements RoomTransport {
       randomizationFactor: 0.5,
       timeout: this.#timeoutMs,
       ...opts.socketOptions,
-      // The caller's auth, plus the handshake join (B21) on the first connection only.
+      // The caller's auth, plus the handshake join (B21) and announce (B22) on the first
+      // connection only.
       auth: (cb: (data: object) => void) => {
-        const early = ask && !this.#hasConnected ? { kibitz: ask } : {}
-        if (typeof base === 'function') base((data) => cb({ ...data, ...early }))
-        else cb({ ...base, ...early })
+        const send = (early: object) => {
+          if (typeof base === 'function') base((data) => cb({ ...data, ...early }))
+          else cb({ ...base, ...early })
+        }
+        if (!ask || this.#hasConnected) return send({})
+        const announce = opts.handshake ? opts.handshake.announce : undefined
+        if (!announce) return send({ kibitz: ask })
+        announce().then(
+          (bytes) => send({ kibitz: bytes ? { ...ask, announce: bytes } : ask }),
+          () => send({ kibitz: ask }),
+        )
       },
       reconnection: opts.reconnect ?? true,
       transports: ['websocket'],
@@ -234,7 +262,7 @@ class SocketIoTransport implements RoomTransport {
     return null
   }
 
-  async join(): Promise<Result<{ self: string; authority: string | null }>> {
+  async join(): Promise<Result<JoinAnswer>> {
     // Before the first connect the request waits in socket.io's buffer; in a reconnect gap it
     // fails fast (the automatic re-join and `reset` follow the reconnect).
     if (this.#hasConnected && !this.#socket.connected && !this.#closed) {

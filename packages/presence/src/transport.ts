@@ -22,6 +22,18 @@ export interface RoomTransportEvents {
   closed: { reason: string }
 }
 
+/** A join's answer. */
+export interface JoinAnswer {
+  self: string
+  /** The authority slot's holder; null: vacant. */
+  authority: string | null
+  /**
+   * The holder the broker relayed our handshake's sealed announce to (broker B22, `socket-io`'s
+   * `handshake.announce`): it need not be sent again. Absent when none went.
+   */
+  announcedTo?: string
+}
+
 export type RoomTransportListener<K extends keyof RoomTransportEvents> = (
   event: RoomTransportEvents[K],
 ) => void
@@ -32,7 +44,7 @@ export interface RoomTransport {
   /** This socket's broker id once joined, else null. */
   readonly self: string | null
   /** Join the tag: who am I, and who holds the authority slot (null: vacant). */
-  join(): Promise<Result<{ self: string; authority: string | null }>>
+  join(): Promise<Result<JoinAnswer>>
   /** Try to take the authority slot. */
   claim(): Promise<Result<{ granted: boolean; authority: string | null }>>
   /** Give the authority slot up (members then hear `vacated`). */

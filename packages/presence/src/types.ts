@@ -61,11 +61,21 @@ export interface PresenceTiming {
   gateTimeoutMs: number
 }
 
+/** What the engine hands a transport to send inside its connection handshake (broker B22). */
+export interface RoomHandshake {
+  /** Our first announce, sealed for the room; null when it should not go early. */
+  announce(): Promise<Uint8Array | null>
+}
+
 export interface RoomOptions {
   /** The room id from the link (normalized; it derives the tag and the key). */
   room: string
-  /** Opens the transport for the room's tag (`connectBroker(url, tag)`, or `bus.connect(tag)`). */
-  connect: (tag: string) => RoomTransport
+  /**
+   * Opens the transport for the room's tag (`connectBroker(url, tag)`, or `bus.connect(tag)`).
+   * `handshake.announce` is for a transport that can carry the first announce in its connection
+   * handshake (`connectBroker(url, tag, { handshake: { claim: true, announce } })`, broker B22).
+   */
+  connect: (tag: string, handshake: RoomHandshake) => RoomTransport
   name: string
   avatar?: string
   /** Stable identity: a reconnect with the same identity is the same participant. Default: random. */

@@ -5,8 +5,10 @@ import {
   decodeSignal,
   encodePresence,
   encodeSignal,
+  ok,
   openJson,
   seal,
+  type Result,
   type PresenceMessage,
   type RoomKeys,
   type SignalMessage,
@@ -17,6 +19,23 @@ import type { RoomTransport } from './transport.js'
 const encoder = new TextEncoder()
 const SIGNAL: ReadonlySet<string> = new Set(SIGNAL_KINDS)
 const PRESENCE: ReadonlySet<string> = new Set(PRESENCE_KINDS)
+
+/** Validate and encode one message as the UTF-8 JSON a sealed payload carries. */
+function encodeMessage(message: PresenceMessage | SignalMessage): Result<Uint8Array<ArrayBuffer>> {
+  const encoded = SIGNAL.has(message.t)
+    ? encodeSignal(message as SignalMessage)
+    : encodePresence(message as PresenceMessage)
+  return encoded.ok ? ok(encoder.encode(encoded.value)) : encoded
+}
+
+/** One message as a sealed payload, for a transport to carry outside the wire (broker B22). */
+export async function sealMessage(
+  keys: RoomKeys,
+  message: PresenceMessage | SignalMessage,
+): Promise<Result<Uint8Array>> {
+  const bytes = encodeMessage(message)
+  return bytes.ok ? seal(keys, bytes.value) : bytes
+}
 
 export type Inbound =
   | { plane: 'presence'; message: PresenceMessage }
@@ -38,17 +57,14 @@ export class PresenceWire {
   ) {}
 
   send(to: string, message: PresenceMessage | SignalMessage): void {
-    const encoded = SIGNAL.has(message.t)
-      ? encodeSignal(message as SignalMessage)
-      : encodePresence(message as PresenceMessage)
-    if (!encoded.ok) {
-      console.error(`[kibitz] not sending ${message.t}: ${encoded.error.message}`)
+    const bytes = encodeMessage(message)
+    if (!bytes.ok) {
+      console.error(`[kibitz] not sending ${message.t}: ${bytes.error.message}`)
       return
     }
-    const bytes = encoder.encode(encoded.value)
     // Sealed at once (a burst — an offer and its candidates, a roster to every member — seals in
     // parallel); sent in order by the outbox.
-    const sealing = this.track(seal(this.keys, bytes))
+    const sealing = this.track(seal(this.keys, bytes.value))
     void this.outbox.run(async () => {
       const sealed = await sealing
       if (sealed.ok) this.transport.send(to, sealed.value)

@@ -53,11 +53,14 @@ export const SendRequestSchema = /* @__PURE__ */ z.object({
 /**
  * Join (and claim) inside the socket.io handshake (B21): the client puts this under `kibitz` in its
  * `auth`, and the broker answers with a `joined` event right after accepting the connection, one
- * round trip before a `join` sent once connected could be answered.
+ * round trip before a `join` sent once connected could be answered. `announce` (B22): a sealed
+ * payload the broker relays to the authority holder as a `frame` from this socket once the join
+ * succeeded — the member's first presence message, one more round trip sooner.
  */
 export const HandshakeJoinSchema = /* @__PURE__ */ z.object({
   join: RoomTagSchema,
   claim: z.optional(z.boolean()),
+  announce: z.optional(BrokerPayloadSchema),
 })
 export type HandshakeJoin = z.infer<typeof HandshakeJoinSchema>
 
@@ -102,12 +105,16 @@ export interface JoinedEvent {
   join: JoinReply
   /** Present when the handshake asked to claim and the join succeeded. */
   claim?: ClaimReply
+  /** B22: the authority the handshake's `announce` was relayed to; absent when it was not. */
+  announced?: string
 }
 /** A decoded `joined` event: each reply decoded like the ack it stands for. */
 export interface DecodedJoinedEvent {
   tag: string
   join: Result<{ self: string; authority: string | null }>
   claim: Result<{ granted: boolean; authority: string | null }> | null
+  /** B22: who got the handshake's `announce`, or null. */
+  announced: string | null
 }
 /** Broker → client: an operation sent without an ack callback was refused. */
 export interface RefusedEvent {
@@ -266,6 +273,7 @@ export function decodeJoinedEvent(v: unknown): Result<DecodedJoinedEvent> {
       tag: rec.tag as string,
       join: decodeJoinReply(rec.join),
       claim: rec.claim === undefined ? null : decodeClaimReply(rec.claim),
+      announced: SocketIdSchema.safeParse(rec.announced).success ? (rec.announced as string) : null,
     })
   })
 }
