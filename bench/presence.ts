@@ -148,8 +148,9 @@ const newRoom = (kind: string) =>
 
 /**
  * One join trial: n − 1 already together; the n-th's `start` → it is on all n rosters. Everyone
- * joins and claims inside the socket.io handshake (broker B21, as `@kibitz/call` does) unless
- * `handshake` is false (the requests once connected, one round trip later).
+ * joins and claims inside the socket.io handshake (broker B21) and sends its first announce there
+ * too (B22), as `@kibitz/call` does, unless `handshake` is false (join, claim and announce once
+ * connected: two round trips later).
  */
 async function joinTrial(
   url: string,
@@ -553,11 +554,11 @@ export async function runPresenceBench(o: PresenceBenchOptions): Promise<FlatRes
     ['metric (ms)', 'p50', 'p95', 'min', 'max', 'trials'],
     [
       row('join, 2nd of 2: start → on both rosters', join2),
-      row('  the same, join/claim as requests once connected', join2Requests),
+      row('  the same, join/claim/announce once connected', join2Requests),
       ...(o.wanMs > 0
         ? [
             row(`join, 2nd of 2, over a ${o.wanMs} ms one-way link to the broker`, wan2),
-            row('  the same, join/claim as requests once connected', wan2Requests),
+            row('  the same, join/claim/announce once connected', wan2Requests),
           ]
         : []),
       row('join, 8th of 8: start → on all 8 rosters', join8),

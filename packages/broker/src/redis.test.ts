@@ -68,6 +68,23 @@ describe.skipIf(!redisBin)('redis scale-out: two broker processes', () => {
     expect(z.received.frames).toEqual([])
   })
 
+  test('B22 B17: a handshake announce reaches a holder on the other process', async () => {
+    const tag = tagOf('cross-announce')
+    const holder = await connectClient(a.url, { auth: { kibitz: { join: tag, claim: true } } })
+    open.push(holder)
+    await holder.waitFor(() => holder.received.joined.length === 1, 3000, 'holder joined')
+    expect(must(holder.received.joined[0]!.claim!).granted).toBe(true)
+    const joiner = await connectClient(b.url, {
+      auth: { kibitz: { join: tag, claim: true, announce: bytes(5, 6, 7) } },
+    })
+    open.push(joiner)
+    await joiner.waitFor(() => joiner.received.joined.length === 1, 3000, 'joiner joined')
+    expect(joiner.received.joined[0]!.announced).toBe(holder.id)
+    await holder.waitFor(() => holder.received.frames.length === 1, 3000, 'the announce')
+    expect(holder.received.frames[0]).toMatchObject({ tag, from: joiner.id })
+    expect([...holder.received.frames[0]!.payload]).toEqual([5, 6, 7])
+  })
+
   test('B4 B17: a 10-client claim race across both processes has one winner everyone agrees on', async () => {
     const tag = tagOf('xrace')
     const clients = await Promise.all(

@@ -74,11 +74,12 @@ async function run(c: ParticipantCommand): Promise<unknown> {
       ...(c.identity === undefined ? {} : { identity: c.identity }),
       ...(c.host === undefined ? {} : { host: c.host }),
       ...(c.timing === undefined ? {} : { timing: c.timing }),
-      connect: (tag) => {
+      connect: (tag, handshake) => {
+        // As `@kibitz/call` does: join, claim and the first announce ride the handshake (B21, B22).
         const transport = connectBroker(
           c.url,
           tag,
-          c.handshake ? { handshake: { claim: true } } : {},
+          c.handshake ? { handshake: { claim: true, announce: handshake.announce } } : {},
         )
         transport.on('frame', ({ payload }) => spy(keys.value, payload))
         return transport
