@@ -196,11 +196,15 @@ export function createCall(options: CallOptions): Call {
       events.emit('grant', { id, grant: grants.of(id) })
     }
     const joined = rs.phase === 'joined' && rs.participants.some((p) => p.isSelf)
-    // The mesh starts once the broker has told us who we are, before our first roster: its spare
-    // offer (M41) is then ready when the roster names a peer we dial. It waits for the ICE servers
-    // (fetched while presence starts): links never rebuild for them.
-    const known = rs.phase === 'joined' && rs.self !== null
-    if (known && s.iceServers && s.mesh?.self !== rs.self) startMesh(s, rs.self!)
+    // A newcomer that will dial the authority (mesh M5: the smaller id dials) starts its mesh as
+    // soon as the broker has named both, before its first roster: the spare offer (M41) is then
+    // ready when the roster arrives. One that will answer waits for the roster, as a spare it
+    // cannot use would only compete with its answer for the CPU. The mesh waits for the ICE
+    // servers (fetched while presence starts): links never rebuild for them.
+    const dials =
+      rs.phase === 'joined' && rs.self !== null && rs.authority !== null && rs.self < rs.authority
+    if ((joined || dials) && rs.self && s.iceServers && s.mesh?.self !== rs.self)
+      startMesh(s, rs.self)
     const others = joined ? rs.participants.filter((p) => !p.isSelf).map((p) => p.id) : []
     s.mesh?.setPeers(others)
     schemas.retain(new Set(others))
