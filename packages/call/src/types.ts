@@ -54,8 +54,8 @@ export interface CallOptions {
   timing?: Partial<PresenceTiming>
   /**
    * Pass-through mesh tuning (connect timeout, ICE gathering timeout…). `prewarm` (mesh M41):
-   * keep an offer ready while no peer is known, from the moment the broker names us; on by
-   * default in a page, off with an injected `wrtc`.
+   * keep an offer ready while no peer is known (a newcomer that will dial the authority builds it
+   * as soon as the broker names both); on by default in a page, off with an injected `wrtc`.
    */
   meshOptions?: {
     connectTimeoutMs?: number
