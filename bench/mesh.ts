@@ -58,6 +58,8 @@ export interface MeshBenchOptions {
   systems: string[]
   /** First-remote-frame rounds per system in Chromium (Kibitz vs bare simple-peer); 0 = skip. */
   firstFrame: number
+  /** Then rounds where the second page joins a call already running (needs `firstFrame` > 0). */
+  firstFrameJoin: number
   /** Native link pairs per DTLS role (offer `active` as shipped vs `actpass`, M42); 0 = skip. */
   dtlsPairs: number
   /** Cold-handshake phase: native link pairs, how many at a time, busy processes beside; 0 = skip. */
@@ -509,7 +511,8 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
     opts.racePairs > 0
       ? await handshakeRaceBench(opts.racePairs, opts.raceParallel, opts.raceBusy, result)
       : null
-  const firstFrame = opts.firstFrame > 0 ? await firstFrameBench(opts.firstFrame, result) : null
+  const firstFrame =
+    opts.firstFrame > 0 ? await firstFrameBench(opts.firstFrame, opts.firstFrameJoin, result) : null
 
   result.mesh8_bringup_ms = round(median(bringups))
   result.mesh8_bringup_ms_max = round(Math.max(...bringups))
@@ -580,6 +583,7 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
       mesh8: { type: 'string', default: '5' },
       systems: { type: 'string', default: 'raw_dc,simple_peer,native_link,mesh,mesh_simple_peer' },
       'first-frame': { type: 'string', default: '10' },
+      'first-frame-join': { type: 'string', default: '10' },
       'dtls-pairs': { type: 'string', default: '60' },
       'race-pairs': { type: 'string', default: '200' },
       'race-parallel': { type: 'string', default: '4' },
@@ -600,6 +604,7 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
     mesh8: int('mesh8', values.mesh8, 1, 50),
     systems: values.systems.split(','),
     firstFrame: int('first-frame', values['first-frame'], 0, 50),
+    firstFrameJoin: int('first-frame-join', values['first-frame-join'], 0, 50),
     dtlsPairs: int('dtls-pairs', values['dtls-pairs'], 0, 500),
     racePairs: int('race-pairs', values['race-pairs'], 0, 5_000),
     raceParallel: int('race-parallel', values['race-parallel'], 1, 16),

@@ -16,7 +16,12 @@ import {
 } from './first-frame-types.js'
 
 const query = new URLSearchParams(location.search)
-const result: FirstFrameResult = { firstFrameMs: null, error: null, marks: {} }
+const result: FirstFrameResult = {
+  firstFrameMs: null,
+  origin: performance.timeOrigin,
+  error: null,
+  marks: {},
+}
 window.firstFrame = result
 mark(result, 'script')
 result.marks = Object.assign(traceMarks, result.marks)

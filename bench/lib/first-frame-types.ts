@@ -2,6 +2,8 @@
 export interface FirstFrameResult {
   /** The first presented remote frame larger than 2×2 (the peer's camera). */
   firstFrameMs: number | null
+  /** The page's `performance.timeOrigin` (epoch ms): puts two pages' times on one clock. */
+  origin: number
   error: string | null
   /** When each stage was reached (ms since navigation), to see where the time goes. */
   marks: Record<string, number>

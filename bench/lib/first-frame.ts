@@ -72,6 +72,23 @@ function wireLine(from: FirstFrameResult, to: FirstFrameResult, base: number): s
 /** One page pair gets this long to show each other's camera. */
 const ROUND_TIMEOUT_MS = 20_000
 
+/** Join rounds: how long the first page sits idle in its call before the second navigates. */
+const JOIN_SETTLE_MS = 300
+
+/** In its call, camera on: the Kibitz page is rostered, the bare page has its connection. */
+const READY = {
+  kibitz:
+    'window.firstFrame && window.firstFrame.marks.rostered !== undefined && window.firstFrame.marks.camera !== undefined',
+  bare: 'window.firstFrame && window.firstFrame.marks.pc !== undefined',
+}
+
+/**
+ * A join round, on the joiner's clock: from its navigation until both pages show each other's
+ * camera (the first page's frame moved onto the joiner's clock by the pages' `timeOrigin`s).
+ */
+const joinMs = ([first, joiner]: FirstFrameResult[]): number =>
+  Math.max(joiner!.firstFrameMs!, first!.origin + first!.firstFrameMs! - joiner!.origin)
+
 /** Per system: the rounds' first-frame times, and the stages each page reported (see the pages). */
 export interface FirstFrameSeries {
   ms: number[]
@@ -81,6 +98,8 @@ export interface FirstFrameSeries {
 export interface FirstFrameResults {
   kibitz: FirstFrameSeries
   bare: FirstFrameSeries
+  /** Join rounds (ms, see {@link joinMs}). */
+  join: { kibitz: number[]; bare: number[] }
 }
 
 /** A round = the later page of the pair, for the first frame and for every stage. */
@@ -92,8 +111,17 @@ function record(series: FirstFrameSeries, pages: FirstFrameResult[]): void {
   }
 }
 
-/** Open two fresh contexts, navigate both at once, resolve to each page's first-frame time. */
-async function pair(chromium: ChromiumHandle, urls: [string, string], tag: string) {
+/**
+ * Open two fresh contexts and navigate them: at once, or with `joinAfter` (a page expression) the
+ * second only once the first is in its call and idle — someone joining a call already running.
+ * Resolves to each page's result.
+ */
+async function pair(
+  chromium: ChromiumHandle,
+  urls: [string, string],
+  tag: string,
+  joinAfter: string | null = null,
+) {
   const pages = await Promise.all(
     urls.map((_, i) => chromium.newPage(undefined, { name: `${tag}-${i}` })),
   )
@@ -109,7 +137,13 @@ async function pair(chromium: ChromiumHandle, urls: [string, string], tag: strin
       )
     : null
   try {
-    await Promise.all(pages.map((p, i) => p.goto(urls[i]!)))
+    if (joinAfter === null) await Promise.all(pages.map((p, i) => p.goto(urls[i]!)))
+    else {
+      await pages[0]!.goto(urls[0])
+      await pages[0]!.waitForFunction(joinAfter, null, { timeout: ROUND_TIMEOUT_MS })
+      await new Promise((r) => setTimeout(r, JOIN_SETTLE_MS))
+      await pages[1]!.goto(urls[1])
+    }
     // A string, not a function: the bench runs under tsx, whose helpers do not exist in the page.
     const done =
       'window.firstFrame && (window.firstFrame.firstFrameMs !== null || window.firstFrame.error !== null) ? window.firstFrame : null'
@@ -141,8 +175,14 @@ async function pair(chromium: ChromiumHandle, urls: [string, string], tag: strin
   }
 }
 
-/** `rounds` measured pairs per system (plus one warm-up each), alternating which goes first. */
-export async function measureFirstFrame(rounds: number): Promise<FirstFrameResults | null> {
+/**
+ * `rounds` measured pairs per system (plus one warm-up each), alternating which goes first; then
+ * `joinRounds` join rounds per system, alternating likewise.
+ */
+export async function measureFirstFrame(
+  rounds: number,
+  joinRounds = 0,
+): Promise<FirstFrameResults | null> {
   if (!hasChromium()) {
     log('   first frame: no Chromium (apt-get install -y chromium): skipped')
     return null
@@ -187,27 +227,38 @@ export async function measureFirstFrame(rounds: number): Promise<FirstFrameResul
   const chromium = await launchChromium({
     extraArgs: ['--autoplay-policy=no-user-gesture-required'],
   })
-  const out: FirstFrameResults = { kibitz: { ms: [], marks: {} }, bare: { ms: [], marks: {} } }
+  const out: FirstFrameResults = {
+    kibitz: { ms: [], marks: {} },
+    bare: { ms: [], marks: {} },
+    join: { kibitz: [], bare: [] },
+  }
   try {
     let n = 0
-    const kibitz = async (keep: boolean) => {
+    const kibitz = async (keep: boolean, joining = false) => {
       const room = `first-frame-${process.pid}-${n++}`
       const url = (name: string) =>
         `${server.url}/kibitz.html?${new URLSearchParams({ signal: broker.url, room, name, ...(TRACE ? { trace: '1' } : {}) })}`
-      const r = await pair(chromium, [url('a'), url('b')], 'kibitz')
+      const r = await pair(chromium, [url('a'), url('b')], 'kibitz', joining ? READY.kibitz : null)
       if (TRACE) {
         const base = Math.min(...r.map((p) => p.marks.origin ?? Infinity))
         for (const p of r) log(`   trace ${traceLine(p, base)}`)
         log(`   wire a→b (sent at→ms): ${wireLine(r[0]!, r[1]!, base)}`)
         log(`   wire b→a (sent at→ms): ${wireLine(r[1]!, r[0]!, base)}`)
       }
-      if (keep) record(out.kibitz, r)
+      if (joining) {
+        if (keep) out.join.kibitz.push(joinMs(r))
+      } else if (keep) record(out.kibitz, r)
     }
-    const bare = async (keep: boolean) => {
+    const bare = async (keep: boolean, joining = false) => {
       const room = `bare-${n++}`
       const url = (initiator: string) =>
         `${server.url}/bare.html?${new URLSearchParams({ relay: relay.url.replace('http:', 'ws:'), room, initiator })}`
-      const r = await pair(chromium, [url('1'), url('0')], 'bare')
+      // Joining, the page in the call first is the initiator: its offer waits at the relay.
+      const r = await pair(chromium, [url('1'), url('0')], 'bare', joining ? READY.bare : null)
+      if (joining) {
+        if (keep) out.join.bare.push(joinMs(r))
+        return
+      }
       if (keep) record(out.bare, r)
     }
     await kibitz(false)
@@ -217,6 +268,13 @@ export async function measureFirstFrame(rounds: number): Promise<FirstFrameResul
       else await bare(true).then(() => kibitz(true))
       log(
         `   round ${i + 1}: kibitz ${round(out.kibitz.ms.at(-1)!)} ms, bare ${round(out.bare.ms.at(-1)!)} ms`,
+      )
+    }
+    for (let i = 0; i < joinRounds; i++) {
+      if (i % 2 === 0) await kibitz(true, true).then(() => bare(true, true))
+      else await bare(true, true).then(() => kibitz(true, true))
+      log(
+        `   join round ${i + 1}: kibitz ${round(out.join.kibitz.at(-1)!)} ms, bare ${round(out.join.bare.at(-1)!)} ms`,
       )
     }
   } finally {
@@ -238,9 +296,15 @@ const median = (xs: number[]) =>
  * Run {@link measureFirstFrame} and put its medians into `result` (`first_frame_ratio` = Kibitz ÷
  * bare, target ≤ 1.2). Returns the table to print, or null when Chromium is missing.
  */
-export async function firstFrameBench(rounds: number, result: FlatResult): Promise<string | null> {
-  log(`== first remote frame in Chromium: ${rounds} rounds per system`)
-  const ff = await measureFirstFrame(rounds)
+export async function firstFrameBench(
+  rounds: number,
+  joinRounds: number,
+  result: FlatResult,
+): Promise<string | null> {
+  log(
+    `== first remote frame in Chromium: ${rounds} rounds per system (+ ${joinRounds} join rounds)`,
+  )
+  const ff = await measureFirstFrame(rounds, joinRounds)
   if (!ff) return null
   const stages = ['script', 'camera', 'rostered', 'pc', 'ice', 'link'] as const
   const rows: (string | number)[][] = []
@@ -269,8 +333,30 @@ export async function firstFrameBench(rounds: number, result: FlatResult): Promi
   result.first_frame_rounds = rounds
   const header = ['first remote frame (ms since navigation, p50)', 'script', 'camera']
   header.push('rostered', 'first pc', 'ice connected', 'link open', 'frame', 'min', 'max')
+  let join = ''
+  if (joinRounds > 0) {
+    for (const name of ['kibitz', 'bare'] as const)
+      result[`first_frame_join_${name}_ms_p50`] = round(median(ff.join[name]))
+    result.first_frame_join_ratio = round(
+      result.first_frame_join_kibitz_ms_p50! / result.first_frame_join_bare_ms_p50!,
+      3,
+    )
+    result.first_frame_join_rounds = joinRounds
+    join =
+      `\n\n${renderTable(
+        ['joining a call already running (ms, p50)', 'both see each other', 'min', 'max'],
+        (['kibitz', 'bare'] as const).map((name) => [
+          name === 'kibitz' ? 'kibitz (createCall)' : 'bare simple-peer',
+          round(median(ff.join[name])),
+          round(Math.min(...ff.join[name])),
+          round(Math.max(...ff.join[name])),
+        ]),
+      )}\n` +
+      `first_frame_join_ratio (Kibitz ÷ bare simple-peer): ${result.first_frame_join_ratio}×`
+  }
   return (
     `${renderTable(header, rows)}\n` +
-    `first_frame_ratio (Kibitz ÷ bare simple-peer): ${result.first_frame_ratio}× (target ≤ 1.2)`
+    `first_frame_ratio (Kibitz ÷ bare simple-peer): ${result.first_frame_ratio}× (target ≤ 1.2)` +
+    join
   )
 }
