@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { startBroker, type Broker } from '@kibitz/broker'
 import { AGENT_DEFAULT_GRANT, FULL_GRANT } from '@kibitz/capabilities'
 import type { WebRtcImplementation } from '@kibitz/mesh'
@@ -264,6 +266,46 @@ describe('start-up', () => {
       }
     }
     expect(seen.size).toBe(2)
+  })
+})
+
+describe('signals before the mesh', () => {
+  it('an offer that rides right behind the roster, while /api/turn is still answering, is kept for the mesh', async () => {
+    // A TURN endpoint that answers after 600 ms: the newcomer's mesh waits for it.
+    const slowTurn = createServer((_req, res) => {
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify({ iceServers: [], configured: false, tier: 'open' }))
+      }, 600)
+    })
+    await new Promise<void>((r) => slowTurn.listen(0, '127.0.0.1', () => r()))
+    const turnHost = `http://127.0.0.1:${(slowTurn.address() as AddressInfo).port}`
+    try {
+      // Only when Ann dials (the smaller id) does her offer reach Bob before his mesh exists.
+      for (let i = 0; i < 16; i++) {
+        const room = createRoomId()
+        // No recovery to fall back on inside this test (Bob's dial, M10; Ann's rebuild of a link
+        // that did not open, M14): the first offer must be the one used.
+        const patient = {
+          ...nodeCallOptions('', '', '').meshOptions,
+          dialAfterMs: 60_000,
+          connectTimeoutMs: 60_000,
+        }
+        const a = call(room, 'Ann', { meshOptions: patient })
+        await a.join()
+        const b = call(room, 'Bob', { turnHost, meshOptions: patient })
+        await b.join()
+        if (idOf(a) < idOf(b)) {
+          await meshed([a, b], 1, 3_000)
+          return
+        }
+        await Promise.all([a.destroy(), b.destroy()])
+      }
+      throw new Error('Ann never had the smaller id in 16 joins')
+    } finally {
+      slowTurn.closeAllConnections()
+      await new Promise<void>((r) => slowTurn.close(() => r()))
+    }
   })
 })
 

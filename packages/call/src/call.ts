@@ -20,6 +20,7 @@ import {
   type ContentMessage,
   type JsonValue,
   type MediaLane,
+  type SignalMessage,
 } from '@kibitz/protocol'
 import { ChatLog } from './chat.js'
 import { APP_JSON_LIMIT, ContentPlane } from './content.js'
@@ -45,8 +46,16 @@ interface Session {
   mesh: Mesh | null
   /** Null until `/api/turn` answered (or failed: then `[]`). */
   iceServers: RTCIceServer[] | null
+  /**
+   * Signals that came before the mesh existed (a peer's offer can ride right behind the roster,
+   * while `/api/turn` is still answering), handed to the mesh when it starts.
+   */
+  early: { from: string; message: SignalMessage }[]
   offs: (() => void)[]
 }
+
+/** Signals kept for a mesh not started yet; older ones are dropped first. */
+const MAX_EARLY_SIGNALS = 64
 
 /** How long `join()` waits after presence started for the roster (or a lobby answer). */
 const ROSTER_WAIT_MS = 10_000
@@ -260,7 +269,12 @@ export function createCall(options: CallOptions): Call {
     if (oldSelf) chat.rekeySelf(oldSelf, self)
     const signaling: MeshSignaling = {
       send: (to, message) => s.room.sendSignal(to, message),
-      onSignal: (cb) => s.room.on('signal', ({ from, message }) => cb(from, message)),
+      onSignal: (cb) => {
+        // What came before the mesh existed first, in order (the mesh keeps signals from peers
+        // it has not been given yet until `setPeers` names them).
+        for (const { from, message } of s.early.splice(0)) cb(from, message)
+        return s.room.on('signal', ({ from, message }) => cb(from, message))
+      },
     }
     const mesh = createMesh({
       self,
@@ -386,7 +400,7 @@ export function createCall(options: CallOptions): Call {
       ...(options.host ? { host: options.host } : {}),
       ...(options.timing ? { timing: options.timing } : {}),
     })
-    const s: Session = { room, mesh: null, iceServers: null, offs: [] }
+    const s: Session = { room, mesh: null, iceServers: null, early: [], offs: [] }
     let ice: ReturnType<typeof fetchIceServers> | null = null
     const iceServers = () =>
       (ice ??= fetchIceServers({
@@ -396,6 +410,11 @@ export function createCall(options: CallOptions): Call {
       }))
     session = s
     s.offs.push(
+      room.on('signal', (signal) => {
+        if (s.mesh) return
+        s.early.push(signal)
+        if (s.early.length > MAX_EARLY_SIGNALS) s.early.shift()
+      }),
       room.subscribe(onRoomChange),
       room.on('reset', () => {
         chat.clear()
