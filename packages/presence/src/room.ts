@@ -660,6 +660,8 @@ export function createRoom(options: RoomOptions): Room {
           if (joined.value.authority !== null) becomeMember(joined.value.authority)
           else await rediscover()
         }
+        // Only the first choice of authority may count on the handshake's announce.
+        preannounced = null
         refresh()
       })
       if (stopped()) return
