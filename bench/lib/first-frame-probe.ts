@@ -17,7 +17,6 @@
  * - the same synchronous cost for `pcnew<at>` (`new RTCPeerConnection`), `cs<at>` (a canvas's
  *   `captureStream`) and `msd<at>` (`createMediaStreamDestination`); `atx` = the summed cost of
  *   every `addTransceiver` and `atxN` their count;
- * - `origin` = `performance.timeOrigin` (epoch ms), to line two pages' traces up.
  *
  * Without `trace=1` it does nothing.
  */
@@ -102,7 +101,6 @@ if (new URLSearchParams(location.search).get('trace') === '1') install(traceMark
 
 function install(marks: Record<string, number>): void {
   const m = (n: string) => (marks[n] ??= performance.now())
-  marks.origin = performance.timeOrigin
   /** Record how long a synchronous call held the page as `<prefix><start ms>`. */
   const held = <T>(prefix: string, call: () => T): T => {
     const at = performance.now()

@@ -38,7 +38,7 @@ const PROFILE_DIR = process.env.KIBITZ_BENCH_PROFILE ?? null
 let profiled = 0
 
 /** Trace entries that are not times since navigation (first-frame-probe.ts). */
-const NOT_TIMES = new Set(['origin', 'atx', 'atxN'])
+const NOT_TIMES = new Set(['atx', 'atxN'])
 
 /**
  * A page's marks in time order (ms since its navigation), then its first frame. `nav +N` = its
@@ -49,7 +49,7 @@ function traceLine(p: FirstFrameResult, base: number): string {
   const marks = Object.entries(p.marks)
     .filter(([k]) => !NOT_TIMES.has(k))
     .sort((x, y) => x[1] - y[1])
-  const nav = p.marks.origin === undefined ? '' : `nav +${Math.round(p.marks.origin - base)}, `
+  const nav = `nav +${Math.round(p.origin - base)}, `
   const atx =
     p.marks.atx === undefined
       ? ''
@@ -240,7 +240,7 @@ export async function measureFirstFrame(
         `${server.url}/kibitz.html?${new URLSearchParams({ signal: broker.url, room, name, ...(TRACE ? { trace: '1' } : {}) })}`
       const r = await pair(chromium, [url('a'), url('b')], 'kibitz', joining ? READY.kibitz : null)
       if (TRACE) {
-        const base = Math.min(...r.map((p) => p.marks.origin ?? Infinity))
+        const base = Math.min(...r.map((p) => p.origin))
         for (const p of r) log(`   trace ${traceLine(p, base)}`)
         log(`   wire a→b (sent at→ms): ${wireLine(r[0]!, r[1]!, base)}`)
         log(`   wire b→a (sent at→ms): ${wireLine(r[1]!, r[0]!, base)}`)
