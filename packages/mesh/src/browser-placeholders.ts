@@ -45,8 +45,15 @@ export function browserPlaceholders(options: BrowserPlaceholderOptions = {}): Pl
     // No output device: the context only feeds the placeholder track. Opening the default
     // output held the page for 70–140 ms on a first AudioContext in Chromium (bench mesh, first
     // frame); `sinkId: { type: 'none' }` (Chromium 110+) renders the graph without one. Browsers
-    // without the option ignore it.
-    context = new Ctx({ sinkId: { type: 'none' } } as AudioContextOptions)
+    // without the option ignore it. Silence needs no fidelity: at 8 kHz with playback-sized
+    // buffers the render thread wakes ~60 times a second instead of ~375, which took ~10% off
+    // the CPU a two-page call uses until its first frame (bench mesh, `KIBITZ_BENCH_CPU`).
+    const sinkless = { sinkId: { type: 'none' } } as AudioContextOptions
+    try {
+      context = new Ctx({ ...sinkless, sampleRate: 8_000, latencyHint: 'playback' })
+    } catch {
+      context = new Ctx(sinkless) // a browser that refuses the rate
+    }
     // Made on first use, normally after the user clicked "join", so autoplay policy lets it run.
     void context.resume().catch(() => undefined)
     const destination = context.createMediaStreamDestination()
