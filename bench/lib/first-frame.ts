@@ -10,7 +10,7 @@
  * (`room-relay-server.ts`). Both signaling servers run as child processes (plain-node bundles).
  * Same browser, flags and loopback-only ICE; minified page bundles; rounds alternate order.
  */
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   bundleForBrowser,
@@ -22,6 +22,7 @@ import {
 import type { FirstFrameResult } from './first-frame-types.js'
 import { bundleEntry } from './bundle.js'
 import { startEntry } from './proc.js'
+import { cpuBetween, snapshotDescendants } from './proc-tree.js'
 import { BENCH_DIR, REPO_DIR, type FlatResult } from './results.js'
 import { percentileSorted, round } from './stats.js'
 import { renderTable } from './table.js'
@@ -35,6 +36,20 @@ const TRACE = process.env.KIBITZ_BENCH_TRACE === '1'
  * (`lib/cpuprofile.ts` summarizes one). Sampling slows the pages: not for ratios.
  */
 const PROFILE_DIR = process.env.KIBITZ_BENCH_PROFILE ?? null
+/**
+ * `KIBITZ_BENCH_CPU=1`: the CPU every process of the run (Chromium's, the broker's, the relay's)
+ * used in each measured round, by process kind and thread name (`lib/proc-tree.ts`), summed per
+ * system and logged at the end: which part of the machine a round's time went to.
+ */
+const CPU = process.env.KIBITZ_BENCH_CPU === '1'
+/**
+ * `KIBITZ_BENCH_CHROME_TRACE=<dir>`: a Chromium trace (every process and thread, `toplevel` and
+ * WebRTC categories) of each measured round into `<dir>/<tag>-<round>.json`, for chrome://tracing
+ * or Perfetto: what the thread pools and the browser process did.
+ */
+const CHROME_TRACE_DIR = process.env.KIBITZ_BENCH_CHROME_TRACE ?? null
+/** system → label → [ms on a CPU, ms waiting for one] per measured round. */
+const cpuByTag = new Map<string, Map<string, { run: number; wait: number }[]>>()
 let profiled = 0
 
 /** Trace entries that are not times since navigation (first-frame-probe.ts). */
@@ -136,6 +151,22 @@ async function pair(
         }),
       )
     : null
+  const cpuBefore = CPU ? snapshotDescendants() : null
+  if (CHROME_TRACE_DIR !== null) {
+    mkdirSync(CHROME_TRACE_DIR, { recursive: true })
+    await chromium.browser.startTracing(undefined, {
+      categories: [
+        'toplevel',
+        'webrtc',
+        'v8',
+        'blink',
+        'gpu',
+        'media',
+        'audio',
+        'disabled-by-default-devtools.timeline',
+      ],
+    })
+  }
   try {
     if (joinAfter === null) await Promise.all(pages.map((p, i) => p.goto(urls[i]!)))
     else {
@@ -148,7 +179,7 @@ async function pair(
     const done =
       'window.firstFrame && (window.firstFrame.firstFrameMs !== null || window.firstFrame.error !== null) ? window.firstFrame : null'
     const round = ++profiled
-    return await Promise.all(
+    const results = await Promise.all(
       pages.map(async (p, i) => {
         const handle = await p.waitForFunction(done, null, {
           timeout: ROUND_TIMEOUT_MS,
@@ -170,6 +201,21 @@ async function pair(
         return r
       }),
     )
+    if (CHROME_TRACE_DIR !== null)
+      writeFileSync(
+        join(CHROME_TRACE_DIR, `${tag}-${round}.json`),
+        await chromium.browser.stopTracing(),
+      )
+    if (cpuBefore) {
+      const perTag = cpuByTag.get(tag) ?? new Map<string, { run: number; wait: number }[]>()
+      cpuByTag.set(tag, perTag)
+      for (const [label, time] of cpuBetween(cpuBefore, snapshotDescendants())) {
+        const xs = perTag.get(label) ?? []
+        perTag.set(label, xs)
+        xs[round] = time
+      }
+    }
+    return results
   } finally {
     await Promise.all(pages.map((p) => p.context().close()))
   }
@@ -193,10 +239,13 @@ export async function measureFirstFrame(
   const [kibitzJs, bareJs, brokerEntry, relayEntry] = await Promise.all([
     // Minified, as production pages ship (start-up includes parsing the page's script); not
     // when profiling, so the profile names functions.
+    // Without the Node shims simple-peer needs (bundle.ts): nothing on the Kibitz side uses
+    // them, and an app's bundler would not add them (the bare page keeps them: simple-peer does).
     bundleForBrowser({
       entry: join(lib, 'first-frame-kibitz-page.ts'),
       resolveDir: lib,
       minify: PROFILE_DIR === null,
+      nodeShims: false,
     }),
     bundleForBrowser({
       entry: join(lib, 'first-frame-bare-page.ts'),
@@ -216,6 +265,12 @@ export async function measureFirstFrame(
     }),
     startEntry({ name: 'room relay', nodeArgs: [], entry: relayEntry, cwd: REPO_DIR }),
   ])
+  if (PROFILE_DIR !== null) {
+    // The profiles' line numbers point into these (unminified) bundles.
+    mkdirSync(PROFILE_DIR, { recursive: true })
+    writeFileSync(join(PROFILE_DIR, 'kibitz.js'), kibitzJs)
+    writeFileSync(join(PROFILE_DIR, 'bare.js'), bareJs)
+  }
   const html = (script: string) => `<!doctype html><body><script src="/${script}"></script></body>`
   const server = await serveStatic({
     '/kibitz.html': html('kibitz.js'),
@@ -286,6 +341,40 @@ export async function measureFirstFrame(
   return out
 }
 
+/**
+ * The `KIBITZ_BENCH_CPU` summary: per round (mean), ms on a CPU by process kind and by thread,
+ * and ms that runnable threads waited for a CPU.
+ */
+function logCpu(): void {
+  for (const [tag, perLabel] of cpuByTag) {
+    const rounds = new Set<number>()
+    for (const xs of perLabel.values()) xs.forEach((_, i) => rounds.add(i))
+    const mean = (xs: ({ run: number; wait: number } | undefined)[], key: 'run' | 'wait') =>
+      xs.reduce((a, b) => a + (b?.[key] ?? 0), 0) / rounds.size
+    const byKind = new Map<string, number>()
+    const byLabel: [string, number][] = []
+    let wait = 0
+    for (const [label, xs] of perLabel) {
+      const kind = label.slice(0, label.indexOf('/'))
+      byKind.set(kind, (byKind.get(kind) ?? 0) + mean(xs, 'run'))
+      byLabel.push([label, mean(xs, 'run')])
+      wait += mean(xs, 'wait')
+    }
+    const total = [...byKind.values()].reduce((a, b) => a + b, 0)
+    const list = (xs: [string, number][], n: number) =>
+      xs
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, n)
+        .map(([k, v]) => `${k} ${round(v)}`)
+        .join(', ')
+    log(
+      `   cpu ${tag}: ${round(total)} ms on a CPU, ${round(wait)} ms waiting for one, per round (${rounds.size} rounds, incl. warm-up)`,
+    )
+    log(`     by process: ${list([...byKind], 12)}`)
+    log(`     by thread: ${list(byLabel, 24)}`)
+  }
+}
+
 const median = (xs: number[]) =>
   percentileSorted(
     [...xs].sort((a, b) => a - b),
@@ -306,6 +395,7 @@ export async function firstFrameBench(
   )
   const ff = await measureFirstFrame(rounds, joinRounds)
   if (!ff) return null
+  if (CPU) logCpu()
   const stages = ['script', 'camera', 'rostered', 'pc', 'ice', 'link'] as const
   const rows: (string | number)[][] = []
   for (const [name, label] of [

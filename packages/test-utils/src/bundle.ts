@@ -22,6 +22,13 @@ export interface BundleOptions {
   jsx?: 'automatic' | 'transform' | 'preserve'
   /** Minify, as a production page would ship (benchmarks that time page start-up). Default false. */
   minify?: boolean
+  /**
+   * Inject the Node shims upstream simple-peer needs (`Buffer`, `process`). esbuild puts an
+   * injected file into every module of the bundle whether it is used or not, so the `buffer`
+   * polyfill (~29 KB minified) is parsed and run on every page that has them. Default true;
+   * false builds the page as an app's bundler would (benchmarks of pages without simple-peer).
+   */
+  nodeShims?: boolean
 }
 
 /**
@@ -71,6 +78,7 @@ export function bundleForBrowser(options: BundleOptions): Promise<string> {
   const format = options.format ?? 'iife'
   const jsx = options.jsx
   const minify = options.minify === true
+  const nodeShims = options.nodeShims !== false
   if ((entry === undefined) === (contents === undefined))
     return Promise.reject(new Error('bundleForBrowser: give exactly one of `entry` or `contents`'))
   const key = JSON.stringify([
@@ -80,6 +88,7 @@ export function bundleForBrowser(options: BundleOptions): Promise<string> {
     format,
     jsx ?? null,
     minify,
+    nodeShims,
   ])
   const hit = cache.get(key)
   if (hit) return hit
@@ -104,9 +113,8 @@ export function bundleForBrowser(options: BundleOptions): Promise<string> {
     ...(jsx !== undefined ? { jsx } : {}),
     minify,
     define: { global: 'globalThis' },
-    inject: [SHIMS],
+    ...(nodeShims ? { inject: [SHIMS], plugins: [shimsPlugin] } : {}),
     alias: { events: EVENTS_PATH },
-    plugins: [shimsPlugin],
     logLevel: 'silent',
   }).then((result) => {
     const out = result.outputFiles[0]
