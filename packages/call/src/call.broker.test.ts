@@ -269,6 +269,55 @@ describe('start-up', () => {
   })
 })
 
+describe('early dial (presence R21)', () => {
+  it("a newcomer's offer made before its roster is never answered while it knocks; admitted, it links at once", async () => {
+    const base = nodeWrtc({ bindAddress: '127.0.0.1' })
+    for (let i = 0; i < 16; i++) {
+      const room = createRoomId()
+      /** Links Ann builds, and whether Bob was admitted when she did. */
+      const annBuilt: string[] = []
+      let b: Call | null = null
+      const wrtc: WebRtcImplementation = {
+        ...base,
+        defaultLink: (o) => {
+          const make = base.defaultLink!(o)
+          return (opts) => {
+            annBuilt.push(b?.getState().status ?? 'none')
+            return make(opts)
+          }
+        },
+      }
+      const lobbyHost = { kind: 'name', name: 'Ann', lobby: true } as const
+      const a = call(room, 'Ann', { host: lobbyHost, wrtc })
+      await a.join()
+      b = call(room, 'Bob', {
+        host: lobbyHost,
+        meshOptions: { ...nodeCallOptions('', '', '').meshOptions, prewarm: true },
+      })
+      const joining = b.join()
+      await waitUntil(() => a.getKnocks().length === 1, 5_000, 'Bob knocks')
+      const bob = a.getKnocks()[0]!.id
+      if (bob > idOf(a)) {
+        // Ann would dial Bob: not the case under test. Next room.
+        await Promise.all([a.destroy(), b.destroy(), joining.catch(() => undefined)])
+        continue
+      }
+      await waitUntil(() => b.getState().status === 'waiting', 5_000, 'Bob waits')
+      // Bob dialed Ann the moment the broker named her; she knew him as a knock and let it go.
+      await new Promise((r) => setTimeout(r, 300))
+      expect(annBuilt).toEqual([])
+      expect(a.connectedPeers()).toEqual([])
+      expect(a.admit(bob)).toBe(true)
+      await joining
+      // Within the dial wait (M10, 3 s): Bob's offer after the roster, not a recovery, links them.
+      await meshed([a, b], 1, 2_500)
+      expect(annBuilt.every((status) => status === 'joined')).toBe(true)
+      return
+    }
+    throw new Error('Bob never had the smaller id in 16 rooms')
+  })
+})
+
 describe('signals before the mesh', () => {
   it('an offer that rides right behind the roster, while /api/turn is still answering, is kept for the mesh', async () => {
     // A TURN endpoint that answers after 600 ms: the newcomer's mesh waits for it.

@@ -215,7 +215,14 @@ export function createCall(options: CallOptions): Call {
     if ((joined || dials) && rs.self && s.iceServers && s.mesh?.self !== rs.self)
       startMesh(s, rs.self)
     const others = joined ? rs.participants.filter((p) => !p.isSelf).map((p) => p.id) : []
-    s.mesh?.setPeers(others)
+    // And it dials at once (presence R21 early dial): its offer reaches the authority with its
+    // announce, not a roster later. The authority holds it until it admits us, and drops it if
+    // we knock; once we know we wait in its lobby, the link goes.
+    const early = !joined && dials && rs.lobby === null ? rs.authority : null
+    // Until the roster says what the authority may perceive, it gets placeholders only: gated
+    // before its link exists, so no real frame leaves first (mesh M35).
+    if (early && mediaOn) s.mesh?.setGate(early, [...MEDIA_LANES])
+    s.mesh?.setPeers(early ? [early] : others)
     schemas.retain(new Set(others))
     remote.retain(new Set(others))
     detector?.retain(new Set([...others, ...(rs.self ? [rs.self] : [])]))

@@ -1,5 +1,5 @@
 // The only barrel of @kibitz/presence (the socket.io transport is the `./socket-io` subpath).
-export { createRoom, DEFAULT_TIMING } from './room.js'
+export { createRoom, DEFAULT_TIMING, SIGNAL_HOLD } from './room.js'
 export type { Room } from './room.js'
 export { realClock } from '@kibitz/protocol'
 export type { Clock, TimerHandle } from '@kibitz/protocol'

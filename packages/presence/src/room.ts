@@ -46,6 +46,13 @@ export const DEFAULT_TIMING: PresenceTiming = {
 /** Statuses after which a participant stops announcing until the app acts. */
 const STOPPED: ReadonlySet<LobbyStatus> = new Set(['denied', 'locked', 'unverified', 'removed'])
 
+/**
+ * R21: signals from a sender not (yet) on the roster we hold are kept this long, at most this many
+ * senders and this many signals each, for when its roster (or our admission of it) comes; then
+ * they are `dropped` as `NOT_ROSTERED`.
+ */
+export const SIGNAL_HOLD = { maxSenders: 16, maxPerSender: 32, ttlMs: 5_000 } as const
+
 export interface Room {
   /** Derive keys, connect, claim or join. Resolves once we hold a role (or wait in the lobby). */
   start(): Promise<void>
@@ -153,6 +160,8 @@ export function createRoom(options: RoomOptions): Room {
   /** When the authority last sent us a roster (it re-sends one every heartbeat to members). */
   let lastRosterAt = 0
   let lobby: LobbyStatus | null = null
+  /** R21: signals from senders not on our roster yet, in arrival order (bounded: SIGNAL_HOLD). */
+  const held = new Map<string, { since: number; messages: SignalMessage[] }>()
   let ticker: TimerHandle | null = null
   let claiming = false
   const unsubs: (() => void)[] = []
@@ -237,6 +246,8 @@ export function createRoom(options: RoomOptions): Room {
     }
     if (before.lobby !== snapshot.lobby) events.emit('lobby', snapshot.lobby)
     for (const l of [...listeners]) l()
+    // After the listeners: a mesh fed from them already has the newly rostered peer.
+    releaseHeld()
   }
 
   // ── sending ────────────────────────────────────────────────────────────────────────────────
@@ -367,8 +378,10 @@ export function createRoom(options: RoomOptions): Room {
       return
     }
     if (opened.plane === 'signal') {
-      // Mesh signaling (R21): only between peers that are both on the roster we hold.
+      // Mesh signaling (R21): only between peers that are both on the roster we hold; a sender
+      // that may be about to join it is held a moment, one in our lobby never.
       if (isRosteredPeer(from)) events.emit('signal', { from, message: opened.message })
+      else if (mayHold(from)) hold(from, opened.message)
       else events.emit('dropped', { from, code: 'NOT_ROSTERED' })
       return
     }
@@ -517,6 +530,7 @@ export function createRoom(options: RoomOptions): Room {
 
   function tick(): void {
     if (phase !== 'joined') return
+    releaseHeld()
     if (role === 'authority' && authority) {
       authority.tick()
       refresh()
@@ -560,6 +574,58 @@ export function createRoom(options: RoomOptions): Room {
     if (id === self || phase !== 'joined') return false
     const members = currentRoster()?.members ?? []
     return members.some((m) => m.id === self) && members.some((m) => m.id === id)
+  }
+
+  /**
+   * R21 early dial: before our first roster, the authority the broker named may be signaled (it
+   * holds what we send until it admits us, and drops it if we knock). Not once we know we wait
+   * in its lobby or were turned away.
+   */
+  function isEarlyDialTarget(id: string): boolean {
+    if (id === self || phase !== 'joined' || id !== authorityId || lobby !== null) return false
+    return !(currentRoster()?.members.some((m) => m.id === self) ?? false)
+  }
+
+  /** Whether a signal from `from`, not on our roster, may wait for it (R21). */
+  function mayHold(from: string): boolean {
+    if (from === self || phase !== 'joined') return false
+    // We wait in a lobby (or were stopped): nobody may reach our mesh.
+    if (lobby !== null && lobby !== 'admitted') return false
+    // A sender waiting in our lobby: its signals are dropped, never kept for later.
+    return !(role === 'authority' && authority?.knocks().some((k) => k.id === from))
+  }
+
+  function hold(from: string, message: SignalMessage): void {
+    releaseHeld()
+    let entry = held.get(from)
+    if (!entry) {
+      if (held.size >= SIGNAL_HOLD.maxSenders) {
+        events.emit('dropped', { from, code: 'NOT_ROSTERED' })
+        return
+      }
+      entry = { since: clock.now(), messages: [] }
+      held.set(from, entry)
+    }
+    if (entry.messages.length >= SIGNAL_HOLD.maxPerSender) {
+      events.emit('dropped', { from, code: 'NOT_ROSTERED' })
+      return
+    }
+    entry.messages.push(message)
+  }
+
+  /** Give held signals to senders now rostered, in order; drop the stale and the refused. */
+  function releaseHeld(): void {
+    if (held.size === 0) return
+    const now = clock.now()
+    for (const [from, entry] of [...held]) {
+      const deliver = isRosteredPeer(from)
+      if (!deliver && mayHold(from) && now - entry.since < SIGNAL_HOLD.ttlMs) continue
+      held.delete(from)
+      for (const message of entry.messages) {
+        if (deliver) events.emit('signal', { from, message })
+        else events.emit('dropped', { from, code: 'NOT_ROSTERED' })
+      }
+    }
   }
 
   // ── host actions ───────────────────────────────────────────────────────────────────────────
@@ -720,7 +786,7 @@ export function createRoom(options: RoomOptions): Room {
     },
 
     sendSignal(to, message) {
-      if (!isRosteredPeer(to)) return false
+      if (!isRosteredPeer(to) && !isEarlyDialTarget(to)) return false
       send(to, message)
       return true
     },
@@ -747,6 +813,7 @@ export function createRoom(options: RoomOptions): Room {
   }
 
   function removedOrLeft(): void {
+    held.clear()
     if (phase === 'joined' || phase === 'connecting') {
       phase = 'left'
       stopTicker()

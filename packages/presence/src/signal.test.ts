@@ -1,7 +1,7 @@
 import { deriveRoomKeys, sealJson, type SignalMessage } from '@kibitz/protocol'
 import { afterEach, expect, test } from 'vitest'
 import { createLocalBus, type LocalBus } from './local-bus.js'
-import { createRoom, type Room } from './room.js'
+import { createRoom, SIGNAL_HOLD, type Room } from './room.js'
 import { createManualClock, type ManualClock } from './testing/clock.js'
 import { createSeededRandom } from './testing/random.js'
 import type { RoomTransport } from './transport.js'
@@ -80,4 +80,89 @@ test('R21: no signal to or from a peer waiting in the lobby', async () => {
   await clock.advance(50)
   expect(host.signals).toEqual([])
   expect(host.dropped).toContainEqual({ from: wId, code: 'NOT_ROSTERED' })
+  // Dropped, not held: admitting W later does not hand the mesh what it sent while waiting.
+  expect(host.room.admit(wId)).toBe(true)
+  await clock.advance(1000)
+  expect(host.room.getSnapshot().participants.map((p) => p.id)).toContain(wId)
+  expect(host.signals).toEqual([])
+})
+
+test('R21: before its first roster a newcomer may signal the authority the broker named; the authority gets it with the roster', async () => {
+  setup()
+  const a = peer('A')
+  await clock.advance(1000)
+  const aId = a.room.getSnapshot().self!
+  const b = peer('B')
+  // The moment the broker has joined B, before any roster: B may dial A, and nobody else.
+  let early = false
+  for (let i = 0; i < 200 && !early; i++) {
+    await clock.advance(1)
+    const s = b.room.getSnapshot()
+    if (s.phase === 'joined' && s.participants.length === 0) {
+      expect(s.authority).toBe(aId)
+      expect(b.room.sendSignal('someone-else', sdp)).toBe(false)
+      early = b.room.sendSignal(aId, sdp)
+    }
+  }
+  expect(early).toBe(true)
+  await clock.advance(500)
+  const bId = b.room.getSnapshot().self!
+  expect(a.signals).toEqual([{ from: bId, message: sdp }])
+  expect(a.dropped).toEqual([])
+})
+
+test('R21: a signal that beats the roster naming its sender is held, then given in order once rostered', async () => {
+  setup()
+  const a = peer('A')
+  await clock.advance(1000)
+  const c = peer('C')
+  await clock.advance(1000)
+  const aId = a.room.getSnapshot().self!
+  const cId = c.room.getSnapshot().self!
+  // C stops hearing from the authority: the roster naming B will not reach it yet.
+  bus.partition(aId, cId)
+  const b = peer('B')
+  await clock.advance(1000)
+  const bId = b.room.getSnapshot().self!
+  expect(b.room.getSnapshot().participants.map((p) => p.id)).toContain(cId)
+  const ice: SignalMessage = { t: 'ice', candidate: null, link: 1 }
+  expect(b.room.sendSignal(cId, sdp)).toBe(true)
+  expect(b.room.sendSignal(cId, ice)).toBe(true)
+  await clock.advance(100)
+  expect(c.signals).toEqual([])
+  expect(c.dropped).toEqual([])
+  // The next heartbeat's roster names B: both signals, in order, from the true sender.
+  bus.heal(aId, cId)
+  await clock.advance(1500)
+  expect(c.room.getSnapshot().participants.map((p) => p.id)).toContain(bId)
+  expect(c.signals).toEqual([
+    { from: bId, message: sdp },
+    { from: bId, message: ice },
+  ])
+})
+
+test('R21: held signals are bounded and expire as NOT_ROSTERED', async () => {
+  setup()
+  const a = peer('A')
+  await clock.advance(1000)
+  const c = peer('C')
+  await clock.advance(1000)
+  const aId = a.room.getSnapshot().self!
+  const cId = c.room.getSnapshot().self!
+  bus.partition(aId, cId)
+  const b = peer('B')
+  await clock.advance(1000)
+  const bId = b.room.getSnapshot().self!
+  for (let i = 0; i < SIGNAL_HOLD.maxPerSender + 3; i++) b.room.sendSignal(cId, sdp)
+  await clock.advance(100)
+  // Beyond the per-sender bound: dropped at once.
+  expect(c.dropped).toEqual(Array.from({ length: 3 }, () => ({ from: bId, code: 'NOT_ROSTERED' })))
+  // C never hears of B in time: the rest go when the hold runs out, none reaches the mesh.
+  await clock.advance(SIGNAL_HOLD.ttlMs + TIMING.pingMs)
+  expect(c.signals).toEqual([])
+  expect(c.dropped).toHaveLength(SIGNAL_HOLD.maxPerSender + 3)
+  bus.heal(aId, cId)
+  await clock.advance(1500)
+  expect(c.room.getSnapshot().participants.map((p) => p.id)).toContain(bId)
+  expect(c.signals).toEqual([])
 })
