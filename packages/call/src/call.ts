@@ -146,6 +146,18 @@ export function createCall(options: CallOptions): Call {
     if (self !== null) detector?.watch(self, media.track('audio'))
   }
 
+  /**
+   * Peers are metered only while their roster entry says their mic is on: a muted peer's lane
+   * carries the silent placeholder, and metering it would cost an audio graph (and a muted
+   * `<audio>` element) per peer for nothing.
+   */
+  function meterPeers(): void {
+    if (!detector || !session) return
+    for (const p of session.room.getSnapshot().participants) {
+      if (!p.isSelf) detector.watch(p.id, p.mic ? remote.track(p.id, 'audio') : null)
+    }
+  }
+
   function selfId(): string | null {
     return session?.room.getSnapshot().self ?? null
   }
@@ -227,6 +239,7 @@ export function createCall(options: CallOptions): Call {
     remote.retain(new Set(others))
     detector?.retain(new Set([...others, ...(rs.self ? [rs.self] : [])]))
     meterSelf()
+    meterPeers()
     applyGates()
     scheduleExpiry()
     refresh()
@@ -306,7 +319,7 @@ export function createCall(options: CallOptions): Call {
     mesh.on('error', (e) => events.emit('error', e))
     mesh.on('track', ({ peer, lane, track }) => {
       remote.setTrack(peer, lane, track)
-      if (lane === 'audio') detector?.watch(peer, track)
+      if (lane === 'audio') meterPeers()
       refresh()
     })
     applyGates()

@@ -25,6 +25,11 @@ export class RemoteStreams {
     this.#peers.set(peer, st)
   }
 
+  /** The peer's track on `lane`, once its link delivered one. */
+  track(peer: string, lane: MediaLane): MediaStreamTrack | null {
+    return this.#peers.get(peer)?.lanes[lane] ?? null
+  }
+
   streams(peer: string): { stream: MediaStream | null; share: MediaStream | null } {
     const st = this.#peers.get(peer)
     return { stream: st?.main ?? null, share: st?.share ?? null }

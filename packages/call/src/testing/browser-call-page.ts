@@ -95,6 +95,8 @@ export interface KibCallPage {
   errors(): string[]
   /** Every id the controller's `speaking` event has named since `create`. */
   spoke(): string[]
+  /** `AudioContext`s this page made (the silent placeholder's, a speaking meter's). */
+  audioContexts(): number
   leave(): Promise<void>
 }
 
@@ -133,6 +135,15 @@ class CountingPeerConnection extends Native {
   }
 }
 window.RTCPeerConnection = CountingPeerConnection
+
+let audioContexts = 0
+const NativeAudioContext = window.AudioContext
+window.AudioContext = class CountingAudioContext extends NativeAudioContext {
+  constructor(options?: AudioContextOptions) {
+    super(options)
+    audioContexts++
+  }
+}
 
 /**
  * Chromium computes a remote audio track's `totalAudioEnergy` only while something plays it out:
@@ -233,6 +244,7 @@ window.kib = {
     return self
   },
   spoke: () => [...spoke],
+  audioContexts: () => audioContexts,
   state() {
     const s = need().getState()
     return { status: s.status, self: s.self, camOn: s.camOn, micOn: s.micOn, sharing: s.sharing }
