@@ -215,6 +215,23 @@ describe('three controllers through the real broker', () => {
   })
 })
 
+/** `base`, telling `onLink` of every link it builds (with the options it was built with). */
+function recording(
+  base: WebRtcImplementation,
+  onLink: (opts: { initiator: boolean }) => void,
+): WebRtcImplementation {
+  return {
+    ...base,
+    defaultLink: (o) => {
+      const make = base.defaultLink!(o)
+      return (opts) => {
+        onLink(opts)
+        return make(opts)
+      }
+    },
+  }
+}
+
 describe('start-up', () => {
   it('a newcomer that will dial builds its spare offer (mesh M41) before its first roster; one that will answer builds none', async () => {
     const base = nodeWrtc({ bindAddress: '127.0.0.1' })
@@ -225,20 +242,13 @@ describe('start-up', () => {
       await a.join()
       const built: { initiator: boolean; status: string; others: number }[] = []
       let b: Call | null = null
-      const wrtc: WebRtcImplementation = {
-        ...base,
-        defaultLink: (o) => {
-          const make = base.defaultLink!(o)
-          return (opts) => {
-            built.push({
-              initiator: opts.initiator,
-              status: b?.getState().status ?? 'none',
-              others: b?.getParticipants().filter((p) => !p.isSelf).length ?? -1,
-            })
-            return make(opts)
-          }
-        },
-      }
+      const wrtc = recording(base, (opts) =>
+        built.push({
+          initiator: opts.initiator,
+          status: b?.getState().status ?? 'none',
+          others: b?.getParticipants().filter((p) => !p.isSelf).length ?? -1,
+        }),
+      )
       b = call(room, 'Bob', {
         wrtc,
         meshOptions: { ...nodeCallOptions('', '', '').meshOptions, prewarm: true },
@@ -277,16 +287,7 @@ describe('early dial (presence R21)', () => {
       /** Links Ann builds, and whether Bob was admitted when she did. */
       const annBuilt: string[] = []
       let b: Call | null = null
-      const wrtc: WebRtcImplementation = {
-        ...base,
-        defaultLink: (o) => {
-          const make = base.defaultLink!(o)
-          return (opts) => {
-            annBuilt.push(b?.getState().status ?? 'none')
-            return make(opts)
-          }
-        },
-      }
+      const wrtc = recording(base, () => annBuilt.push(b?.getState().status ?? 'none'))
       const lobbyHost = { kind: 'name', name: 'Ann', lobby: true } as const
       const a = call(room, 'Ann', { host: lobbyHost, wrtc })
       await a.join()

@@ -111,7 +111,11 @@ test('R21: before its first roster a newcomer may signal the authority the broke
   expect(a.dropped).toEqual([])
 })
 
-test('R21: a signal that beats the roster naming its sender is held, then given in order once rostered', async () => {
+/**
+ * A and C in the room; then C stops hearing from the authority A, and B joins: B's roster names C,
+ * but the roster naming B does not reach C until `bus.heal(aId, cId)`.
+ */
+async function newcomerUnknownToC() {
   setup()
   const a = peer('A')
   await clock.advance(1000)
@@ -119,11 +123,14 @@ test('R21: a signal that beats the roster naming its sender is held, then given 
   await clock.advance(1000)
   const aId = a.room.getSnapshot().self!
   const cId = c.room.getSnapshot().self!
-  // C stops hearing from the authority: the roster naming B will not reach it yet.
   bus.partition(aId, cId)
   const b = peer('B')
   await clock.advance(1000)
-  const bId = b.room.getSnapshot().self!
+  return { b, c, aId, cId, bId: b.room.getSnapshot().self! }
+}
+
+test('R21: a signal that beats the roster naming its sender is held, then given in order once rostered', async () => {
+  const { b, c, aId, cId, bId } = await newcomerUnknownToC()
   expect(b.room.getSnapshot().participants.map((p) => p.id)).toContain(cId)
   const ice: SignalMessage = { t: 'ice', candidate: null, link: 1 }
   expect(b.room.sendSignal(cId, sdp)).toBe(true)
@@ -142,17 +149,7 @@ test('R21: a signal that beats the roster naming its sender is held, then given 
 })
 
 test('R21: held signals are bounded and expire as NOT_ROSTERED', async () => {
-  setup()
-  const a = peer('A')
-  await clock.advance(1000)
-  const c = peer('C')
-  await clock.advance(1000)
-  const aId = a.room.getSnapshot().self!
-  const cId = c.room.getSnapshot().self!
-  bus.partition(aId, cId)
-  const b = peer('B')
-  await clock.advance(1000)
-  const bId = b.room.getSnapshot().self!
+  const { b, c, aId, cId, bId } = await newcomerUnknownToC()
   for (let i = 0; i < SIGNAL_HOLD.maxPerSender + 3; i++) b.room.sendSignal(cId, sdp)
   await clock.advance(100)
   // Beyond the per-sender bound: dropped at once.
