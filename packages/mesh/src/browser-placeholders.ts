@@ -3,21 +3,37 @@ import type { Placeholders } from './media-lanes.js'
 export interface BrowserPlaceholderOptions {
   /** How often the 2×2 canvas is repainted (ms): each repaint is one captured frame. Default 1 s. */
   repaintMs?: number
-  /** Injected for tests; default the page's own `document` and `AudioContext`. */
+  /**
+   * Injected for tests; default the page's own. `MediaStreamTrackGenerator: null` forces the
+   * `AudioContext` silence where the generator exists.
+   */
   document?: Document
   AudioContext?: typeof AudioContext
+  MediaStreamTrackGenerator?: TrackGeneratorClass | null
 }
+
+/** Chromium's `MediaStreamTrackGenerator` (mediacapture-transform, on Window), as far as used. */
+type TrackGeneratorClass = new (init: { kind: 'audio' | 'video' }) => MediaStreamTrack & {
+  readonly writable: WritableStream<AudioData>
+}
+
+/** Silence is written at this rate, in chunks of what the clock says is due (≤ 1 s at once). */
+const SILENCE_RATE = 48_000
+const SILENCE_TICK_MS = 100
 
 /**
  * Flowing placeholders in a browser (M33): a 2×2 black canvas repainted on a slow timer through
- * `captureStream`, and the track of an `AudioContext` destination fed a constant 0 (silence). Made on first use, one
- * per kind (every lane and every mesh may share them). A kind the page cannot make is null (the
- * mesh then fails closed on withheld lanes). `stop()` stops the tracks, the timer and the context.
+ * `captureStream`, and silence — written by a timer into a `MediaStreamTrackGenerator` where the
+ * browser has one (Chromium), else the track of an `AudioContext` destination fed a constant 0.
+ * Made on first use, one per kind (every lane and every mesh may share them). A kind the page
+ * cannot make is null (the mesh then fails closed on withheld lanes). `stop()` stops the tracks,
+ * the timers and the context.
  */
 export function browserPlaceholders(options: BrowserPlaceholderOptions = {}): Placeholders {
   const repaintMs = Math.max(50, options.repaintMs ?? 1_000)
   const made = new Map<'audio' | 'video', MediaStreamTrack | null>()
   let timer: ReturnType<typeof setInterval> | null = null
+  let silenceTimer: ReturnType<typeof setInterval> | null = null
   let context: AudioContext | null = null
   let stopped = false
 
@@ -40,6 +56,51 @@ export function browserPlaceholders(options: BrowserPlaceholderOptions = {}): Pl
   }
 
   function audio(): MediaStreamTrack | null {
+    return generatedSilence() ?? contextSilence()
+  }
+
+  /**
+   * Zeros written into a track generator: no audio graph, so no render thread and no audio
+   * service (a first `AudioContext` in a browser took ~60 ms to start, a later one 1–2 ms plus
+   * a render thread for as long as the call lasts). What the clock says is due is written every
+   * 100 ms, so a throttled background timer only makes the chunks larger.
+   */
+  function generatedSilence(): MediaStreamTrack | null {
+    const Generator =
+      options.MediaStreamTrackGenerator === undefined
+        ? (globalThis as { MediaStreamTrackGenerator?: TrackGeneratorClass })
+            .MediaStreamTrackGenerator
+        : options.MediaStreamTrackGenerator
+    const Data = (globalThis as { AudioData?: typeof AudioData }).AudioData
+    if (typeof Generator !== 'function' || typeof Data !== 'function') return null
+    const track = new Generator({ kind: 'audio' })
+    const writer = track.writable.getWriter()
+    // As if it started a tick ago: the first chunk goes now, so the lane flows from its offer.
+    const started = performance.now() - SILENCE_TICK_MS
+    let written = 0
+    const feed = (): void => {
+      const due = Math.floor(((performance.now() - started) / 1_000) * SILENCE_RATE)
+      // Behind by more than a second (a frozen tab): skip ahead rather than send a backlog.
+      if (due - written > SILENCE_RATE) written = due - SILENCE_RATE
+      const frames = due - written
+      if (frames <= 0) return
+      const chunk = new Data({
+        format: 'f32-planar',
+        sampleRate: SILENCE_RATE,
+        numberOfFrames: frames,
+        numberOfChannels: 1,
+        timestamp: Math.round((written / SILENCE_RATE) * 1e6),
+        data: new Float32Array(frames),
+      })
+      written = due
+      writer.write(chunk).catch(() => chunk.close())
+    }
+    feed()
+    silenceTimer = setInterval(feed, SILENCE_TICK_MS)
+    return track
+  }
+
+  function contextSilence(): MediaStreamTrack | null {
     const Ctx = options.AudioContext ?? globalThis.AudioContext
     if (typeof Ctx !== 'function') return null
     // No output device: the context only feeds the placeholder track. Opening the default
@@ -83,7 +144,9 @@ export function browserPlaceholders(options: BrowserPlaceholderOptions = {}): Pl
     stop() {
       stopped = true
       if (timer !== null) clearInterval(timer)
+      if (silenceTimer !== null) clearInterval(silenceTimer)
       timer = null
+      silenceTimer = null
       for (const track of made.values()) track?.stop()
       made.clear()
       void context?.close().catch(() => undefined)

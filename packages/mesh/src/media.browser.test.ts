@@ -74,6 +74,9 @@ describe.skipIf(!chromiumPath)('media lanes in Chromium', () => {
     expect(made.video).toMatchObject({ kind: 'video', readyState: 'live' })
     expect(made.video).toMatchObject({ settings: { width: 2, height: 2 } })
     expect(made.audio).toMatchObject({ kind: 'audio', readyState: 'live' })
+    // Chromium: silence from a track generator, no audio graph; elsewhere an AudioContext's.
+    expect(made.audioGenerated).toBe(true)
+    expect(made.audioFallback).toMatchObject({ kind: 'audio', readyState: 'live' })
 
     // alice withholds her camera from bob before the link exists.
     await call(page, 'start', ['video'])

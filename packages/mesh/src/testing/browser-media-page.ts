@@ -34,8 +34,16 @@ export interface KibMediaPage {
   }>
   /** Size of the remote camera in a `<video>` bound to `remoteStream(peer)`. */
   videoSize(who: string, peer: string): { width: number; height: number; tracks: number }
-  /** The placeholders as made by `browserPlaceholders()`. */
-  placeholderFacts(): { video: unknown; audio: unknown }
+  /**
+   * The placeholders as made by `browserPlaceholders()`; `audioGenerated`: the audio one is a
+   * track generator's; `audioFallback`: the `AudioContext` silence, as made where there is none.
+   */
+  placeholderFacts(): {
+    video: unknown
+    audio: unknown
+    audioGenerated: boolean
+    audioFallback: unknown
+  }
   sdpSent(): number
   errors(): string[]
   stop(): Promise<void>
@@ -154,10 +162,18 @@ window.kibMedia = {
   placeholderFacts() {
     const describe = (t: MediaStreamTrack | null) =>
       t && { kind: t.kind, readyState: t.readyState, settings: t.getSettings() }
-    return {
+    const Generator = (globalThis as { MediaStreamTrackGenerator?: new () => unknown })
+      .MediaStreamTrackGenerator
+    const audio = placeholders.placeholder('audio')
+    const fallback = browserPlaceholders({ MediaStreamTrackGenerator: null })
+    const facts = {
       video: describe(placeholders.placeholder('video')),
-      audio: describe(placeholders.placeholder('audio')),
+      audio: describe(audio),
+      audioGenerated: typeof Generator === 'function' && audio instanceof Generator,
+      audioFallback: describe(fallback.placeholder('audio')),
     }
+    fallback.stop()
+    return facts
   },
   sdpSent: () => sdpSent,
   errors: () => [...errors],
