@@ -108,6 +108,8 @@ const joinMs = ([first, joiner]: FirstFrameResult[]): number =>
 export interface FirstFrameSeries {
   ms: number[]
   marks: Record<string, number[]>
+  /** CPU every process of the run used in the round (ms on a CPU, `lib/proc-tree.ts`). */
+  cpuMs: number[]
 }
 
 export interface FirstFrameResults {
@@ -118,7 +120,8 @@ export interface FirstFrameResults {
 }
 
 /** A round = the later page of the pair, for the first frame and for every stage. */
-function record(series: FirstFrameSeries, pages: FirstFrameResult[]): void {
+function record(series: FirstFrameSeries, { pages, cpuMs }: PairResult): void {
+  series.cpuMs.push(cpuMs)
   series.ms.push(Math.max(...pages.map((p) => p.firstFrameMs!)))
   for (const name of Object.keys(pages[0]!.marks)) {
     const at = pages.map((p) => p.marks[name])
@@ -126,10 +129,16 @@ function record(series: FirstFrameSeries, pages: FirstFrameResult[]): void {
   }
 }
 
+/** Both pages' results, and the CPU the whole run's processes used meanwhile. */
+interface PairResult {
+  pages: FirstFrameResult[]
+  cpuMs: number
+}
+
 /**
  * Open two fresh contexts and navigate them: at once, or with `joinAfter` (a page expression) the
  * second only once the first is in its call and idle — someone joining a call already running.
- * Resolves to each page's result.
+ * Resolves to each page's result, with the CPU used from navigation until both had their frames.
  */
 async function pair(
   chromium: ChromiumHandle,
@@ -151,7 +160,7 @@ async function pair(
         }),
       )
     : null
-  const cpuBefore = CPU ? snapshotDescendants() : null
+  const cpuBefore = snapshotDescendants()
   if (CHROME_TRACE_DIR !== null) {
     mkdirSync(CHROME_TRACE_DIR, { recursive: true })
     await chromium.browser.startTracing(undefined, {
@@ -206,16 +215,19 @@ async function pair(
         join(CHROME_TRACE_DIR, `${tag}-${round}.json`),
         await chromium.browser.stopTracing(),
       )
-    if (cpuBefore) {
+    const used = cpuBetween(cpuBefore, snapshotDescendants())
+    let cpuMs = 0
+    for (const time of used.values()) cpuMs += time.run
+    if (CPU) {
       const perTag = cpuByTag.get(tag) ?? new Map<string, { run: number; wait: number }[]>()
       cpuByTag.set(tag, perTag)
-      for (const [label, time] of cpuBetween(cpuBefore, snapshotDescendants())) {
+      for (const [label, time] of used) {
         const xs = perTag.get(label) ?? []
         perTag.set(label, xs)
         xs[round] = time
       }
     }
-    return results
+    return { pages: results, cpuMs }
   } finally {
     await Promise.all(pages.map((p) => p.context().close()))
   }
@@ -283,8 +295,8 @@ export async function measureFirstFrame(
     extraArgs: ['--autoplay-policy=no-user-gesture-required'],
   })
   const out: FirstFrameResults = {
-    kibitz: { ms: [], marks: {} },
-    bare: { ms: [], marks: {} },
+    kibitz: { ms: [], marks: {}, cpuMs: [] },
+    bare: { ms: [], marks: {}, cpuMs: [] },
     join: { kibitz: [], bare: [] },
   }
   try {
@@ -293,7 +305,8 @@ export async function measureFirstFrame(
       const room = `first-frame-${process.pid}-${n++}`
       const url = (name: string) =>
         `${server.url}/kibitz.html?${new URLSearchParams({ signal: broker.url, room, name, ...(TRACE ? { trace: '1' } : {}) })}`
-      const r = await pair(chromium, [url('a'), url('b')], 'kibitz', joining ? READY.kibitz : null)
+      const pr = await pair(chromium, [url('a'), url('b')], 'kibitz', joining ? READY.kibitz : null)
+      const r = pr.pages
       if (TRACE) {
         const base = Math.min(...r.map((p) => p.origin))
         for (const p of r) log(`   trace ${traceLine(p, base)}`)
@@ -302,19 +315,19 @@ export async function measureFirstFrame(
       }
       if (joining) {
         if (keep) out.join.kibitz.push(joinMs(r))
-      } else if (keep) record(out.kibitz, r)
+      } else if (keep) record(out.kibitz, pr)
     }
     const bare = async (keep: boolean, joining = false) => {
       const room = `bare-${n++}`
       const url = (initiator: string) =>
         `${server.url}/bare.html?${new URLSearchParams({ relay: relay.url.replace('http:', 'ws:'), room, initiator })}`
       // Joining, the page in the call first is the initiator: its offer waits at the relay.
-      const r = await pair(chromium, [url('1'), url('0')], 'bare', joining ? READY.bare : null)
+      const pr = await pair(chromium, [url('1'), url('0')], 'bare', joining ? READY.bare : null)
       if (joining) {
-        if (keep) out.join.bare.push(joinMs(r))
+        if (keep) out.join.bare.push(joinMs(pr.pages))
         return
       }
-      if (keep) record(out.bare, r)
+      if (keep) record(out.bare, pr)
     }
     await kibitz(false)
     await bare(false)
@@ -414,15 +427,23 @@ export async function firstFrameBench(
       round(median(series.ms)),
       round(Math.min(...series.ms)),
       round(Math.max(...series.ms)),
+      round(median(series.cpuMs)),
     )
     rows.push(cells)
   }
   const ratio = result.first_frame_kibitz_ms_p50! / result.first_frame_bare_ms_p50!
   result.first_frame_ratio = round(ratio, 3)
+  // The rounds are CPU-bound here (bench/README.md): what each system's round cost the machine.
+  for (const name of ['kibitz', 'bare'] as const)
+    result[`first_frame_${name}_cpu_ms_p50`] = round(median(ff[name].cpuMs))
+  result.first_frame_cpu_ratio = round(
+    result.first_frame_kibitz_cpu_ms_p50! / result.first_frame_bare_cpu_ms_p50!,
+    3,
+  )
   result.first_frame_target_met = ratio <= 1.2 ? 1 : 0
   result.first_frame_rounds = rounds
   const header = ['first remote frame (ms since navigation, p50)', 'script', 'camera']
-  header.push('rostered', 'first pc', 'ice connected', 'link open', 'frame', 'min', 'max')
+  header.push('rostered', 'first pc', 'ice connected', 'link open', 'frame', 'min', 'max', 'CPU ms')
   let join = ''
   if (joinRounds > 0) {
     for (const name of ['kibitz', 'bare'] as const)
