@@ -27,6 +27,13 @@ div, button, p, span { border: 5px solid lime !important; padding: 30px !importa
 video { display: none !important; }
 </style>`
 
+/**
+ * A host page whose policy forbids eval (no `'unsafe-eval'`), recording every violation from
+ * before the widget's script runs.
+ */
+const STRICT_CSP = `<meta http-equiv="Content-Security-Policy" content="script-src 'self' 'unsafe-inline'">
+<script>window.cspViolations = []; document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI))</script>`
+
 const PAGES: Record<string, string> = {
   'plain.html': page(oneLiner(`data-room="${ROOM}" data-name="Dana"`)),
   'open.html': page(oneLiner(`data-room="${ROOM}-open" data-start-open`)),
@@ -38,6 +45,7 @@ const PAGES: Record<string, string> = {
   'host.html': page(
     oneLiner(`data-room="${ROOM}-agent" data-host="Hana" data-name="Hana" data-start-open`),
   ),
+  'csp.html': page(oneLiner(`data-room="${ROOM}-csp" data-start-open`), STRICT_CSP),
 }
 
 type Page = Awaited<ReturnType<WidgetRig['chromium']['newPage']>>
@@ -129,6 +137,23 @@ describe.skipIf(!CHROMIUM)('widget.js in Chromium (packed IIFE, real broker)', (
     await p.locator('kibitz-call [data-testid=prejoin]').waitFor()
     await p.context().close()
   }, 90_000)
+
+  // zod/mini's objects never compile parsers with `new Function` (zod's JIT and its probe are
+  // only in the full build): keep it that way for every page that embeds us.
+  it('a host page that forbids eval sees no policy violation: joining parses every schema without eval', async () => {
+    const p = await rig.chromium.newPage(rig.url('csp.html'))
+    const refused: string[] = []
+    p.on('console', (m) => {
+      if (/Content Security Policy|unsafe-eval|Refused/i.test(m.text())) refused.push(m.text())
+    })
+    await p.locator('kibitz-call [data-testid=join]').click()
+    await p.locator('kibitz-call .panel[data-status=joined]').waitFor({ timeout: 20_000 })
+    expect(await p.evaluate(() => (window as { cspViolations?: string[] }).cspViolations)).toEqual(
+      [],
+    )
+    expect(refused).toEqual([])
+    await p.context().close()
+  }, 60_000)
 
   it('page CSS cannot restyle or move the panel, and the panel does not restyle the page', async () => {
     const plain = await rig.chromium.newPage(rig.url('open.html'))
