@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startBroker, type Broker } from '@kibitz/broker'
 import { AGENT_DEFAULT_GRANT, FULL_GRANT } from '@kibitz/capabilities'
-import type { WebRtcImplementation } from '@kibitz/mesh'
+import type { PeerLink, WebRtcImplementation } from '@kibitz/mesh'
 import { nodeWrtc, nodeWrtcCleanup } from '@kibitz/mesh/node'
 import { ErrorCode, KibitzError, createRoomId, type JsonValue } from '@kibitz/protocol'
 import { waitUntil } from '@kibitz/test-utils'
@@ -218,15 +218,16 @@ describe('three controllers through the real broker', () => {
 /** `base`, telling `onLink` of every link it builds (with the options it was built with). */
 function recording(
   base: WebRtcImplementation,
-  onLink: (opts: { initiator: boolean }) => void,
+  onLink: (opts: { initiator: boolean }, link: PeerLink) => void,
 ): WebRtcImplementation {
   return {
     ...base,
     defaultLink: (o) => {
       const make = base.defaultLink!(o)
       return (opts) => {
-        onLink(opts)
-        return make(opts)
+        const link = make(opts)
+        onLink(opts, link)
+        return link
       }
     },
   }
@@ -280,7 +281,7 @@ describe('start-up', () => {
 })
 
 describe('early dial (presence R21)', () => {
-  it("a newcomer's offer made before its roster is never answered while it knocks; admitted, it links at once", async () => {
+  it("a newcomer's offer made before its roster is never answered while it knocks, nor kept open while it waits; admitted, it links at once", async () => {
     const base = nodeWrtc({ bindAddress: '127.0.0.1' })
     for (let i = 0; i < 16; i++) {
       const room = createRoomId()
@@ -291,8 +292,14 @@ describe('early dial (presence R21)', () => {
       const lobbyHost = { kind: 'name', name: 'Ann', lobby: true } as const
       const a = call(room, 'Ann', { host: lobbyHost, wrtc })
       await a.join()
+      /** Bob's links that are not closed (his spare and his early dial included). */
+      let bobLive = 0
       b = call(room, 'Bob', {
         host: lobbyHost,
+        wrtc: recording(base, (_, link) => {
+          bobLive++
+          link.on('close', () => bobLive--)
+        }),
         meshOptions: { ...nodeCallOptions('', '', '').meshOptions, prewarm: true },
       })
       const joining = b.join()
@@ -308,6 +315,8 @@ describe('early dial (presence R21)', () => {
       await new Promise((r) => setTimeout(r, 300))
       expect(annBuilt).toEqual([])
       expect(a.connectedPeers()).toEqual([])
+      // And Bob, knowing he waits, keeps nothing open: no link, no spare offer kept warm.
+      expect(bobLive).toBe(0)
       expect(a.admit(bob)).toBe(true)
       await joining
       // Within the dial wait (M10, 3 s): Bob's offer after the roster, not a recovery, links them.

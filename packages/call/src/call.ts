@@ -222,8 +222,18 @@ export function createCall(options: CallOptions): Call {
     // ready when the roster arrives. One that will answer waits for the roster, as a spare it
     // cannot use would only compete with its answer for the CPU. The mesh waits for the ICE
     // servers (fetched while presence starts): links never rebuild for them.
+    // Waiting in a lobby, or turned away: no mesh at all, not even a spare offer kept warm.
+    const outside = !joined && rs.lobby !== null && rs.lobby !== 'admitted'
     const dials =
-      rs.phase === 'joined' && rs.self !== null && rs.authority !== null && rs.self < rs.authority
+      !outside &&
+      rs.phase === 'joined' &&
+      rs.self !== null &&
+      rs.authority !== null &&
+      rs.self < rs.authority
+    if (outside && s.mesh) {
+      void s.mesh.close()
+      s.mesh = null
+    }
     if ((joined || dials) && rs.self && s.iceServers && s.mesh?.self !== rs.self)
       startMesh(s, rs.self)
     const others = joined ? rs.participants.filter((p) => !p.isSelf).map((p) => p.id) : []
