@@ -78,7 +78,11 @@ export function browserPlaceholders(options: BrowserPlaceholderOptions = {}): Pl
     // As if it started a tick ago: the first chunk goes now, so the lane flows from its offer.
     const started = performance.now() - SILENCE_TICK_MS
     let written = 0
+    // One write in flight at most: a sink that stalls costs a late chunk, never a growing queue.
+    let writing = false
+    const zeros = new Float32Array(SILENCE_RATE) // AudioData copies what it is given
     const feed = (): void => {
+      if (writing) return
       const due = Math.floor(((performance.now() - started) / 1_000) * SILENCE_RATE)
       // Behind by more than a second (a frozen tab): skip ahead rather than send a backlog.
       if (due - written > SILENCE_RATE) written = due - SILENCE_RATE
@@ -90,10 +94,17 @@ export function browserPlaceholders(options: BrowserPlaceholderOptions = {}): Pl
         numberOfFrames: frames,
         numberOfChannels: 1,
         timestamp: Math.round((written / SILENCE_RATE) * 1e6),
-        data: new Float32Array(frames),
+        data: zeros.subarray(0, frames),
       })
       written = due
-      writer.write(chunk).catch(() => chunk.close())
+      writing = true
+      writer.write(chunk).then(
+        () => (writing = false),
+        () => {
+          writing = false
+          chunk.close()
+        },
+      )
     }
     feed()
     silenceTimer = setInterval(feed, SILENCE_TICK_MS)
