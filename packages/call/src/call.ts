@@ -222,6 +222,7 @@ export function createCall(options: CallOptions): Call {
     // ready when the roster arrives. One that will answer waits for the roster, as a spare it
     // cannot use would only compete with its answer for the CPU. The mesh waits for the ICE
     // servers (fetched while presence starts): links never rebuild for them.
+    //
     // Waiting in a lobby, or turned away: no mesh at all, not even a spare offer kept warm.
     const outside = !joined && rs.lobby !== null && rs.lobby !== 'admitted'
     const dials =
@@ -239,7 +240,7 @@ export function createCall(options: CallOptions): Call {
     const others = joined ? rs.participants.filter((p) => !p.isSelf).map((p) => p.id) : []
     // And it dials at once (presence R21 early dial): its offer reaches the authority with its
     // announce, not a roster later. The authority holds it until it admits us, and drops it if
-    // we knock; once we know we wait in its lobby, the link goes.
+    // we knock (our mesh then goes, above).
     const early = !joined && dials && rs.lobby === null ? rs.authority : null
     // Until the roster says what the authority may perceive, it gets placeholders only: gated
     // before its link exists, so no real frame leaves first (mesh M35).
