@@ -513,6 +513,8 @@ export function createRoom(options: RoomOptions): Room {
     // New socket id: every role tied to the old one is gone. Start over (identity is stable, so
     // the authority treats our announce as the same participant).
     self = newSelf
+    // What was held was sent to the old socket, for links that went with it.
+    held.clear()
     keepAuthorityState()
     role = 'none'
     authority = null
