@@ -29,6 +29,7 @@ import nodeDataChannel, { type DataChannel } from 'node-datachannel'
 import SimplePeer from 'simple-peer'
 import { dtlsRoleBench, handshakeRaceBench } from './lib/dtls-role.js'
 import { firstFrameBench } from './lib/first-frame.js'
+import { checkoutVariant } from './lib/variant.js'
 import { writeResult, type FlatResult } from './lib/results.js'
 import { percentileSorted, round } from './lib/stats.js'
 import { renderTable } from './lib/table.js'
@@ -60,6 +61,11 @@ export interface MeshBenchOptions {
   firstFrame: number
   /** Then rounds where the second page joins a call already running (needs `firstFrame` > 0). */
   firstFrameJoin: number
+  /**
+   * A/B: a git revision whose Kibitz page replaces the bare page as the reference
+   * (`lib/variant.ts`); null = the real comparison. Results are then printed, not written.
+   */
+  firstFrameAb: string | null
   /** Native link pairs per DTLS role (offer `active` as shipped vs `actpass`, M42); 0 = skip. */
   dtlsPairs: number
   /** Cold-handshake phase: native link pairs, how many at a time, busy processes beside; 0 = skip. */
@@ -511,8 +517,14 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
     opts.racePairs > 0
       ? await handshakeRaceBench(opts.racePairs, opts.raceParallel, opts.raceBusy, result)
       : null
-  const firstFrame =
-    opts.firstFrame > 0 ? await firstFrameBench(opts.firstFrame, opts.firstFrameJoin, result) : null
+  const variant = opts.firstFrameAb !== null ? checkoutVariant(opts.firstFrameAb) : null
+  let firstFrame: string | null = null
+  try {
+    if (opts.firstFrame > 0)
+      firstFrame = await firstFrameBench(opts.firstFrame, opts.firstFrameJoin, result, variant)
+  } finally {
+    variant?.remove()
+  }
 
   result.mesh8_bringup_ms = round(median(bringups))
   result.mesh8_bringup_ms_max = round(Math.max(...bringups))
@@ -551,7 +563,8 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
   result.wall_s = round((performance.now() - started) / 1000, 1)
   nodeWrtcCleanup()
 
-  const file = writeResult('mesh', result)
+  // An A/B run's figures are not the benchmark's (its first-frame reference is not bare).
+  const file = variant ? null : writeResult('mesh', result)
   console.log(JSON.stringify(result, null, 2))
   console.log(
     renderTable(
@@ -567,7 +580,7 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
   if (dtls) console.log(`\n${dtls}`)
   if (race) console.log(`\n${race}`)
   if (firstFrame) console.log(`\n${firstFrame}`)
-  log(`wrote ${file}`)
+  log(file ? `wrote ${file}` : `A/B run against ${variant?.rev}: results/mesh.json left as it was`)
   return result
 }
 
@@ -584,6 +597,7 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
       systems: { type: 'string', default: 'raw_dc,simple_peer,native_link,mesh,mesh_simple_peer' },
       'first-frame': { type: 'string', default: '10' },
       'first-frame-join': { type: 'string', default: '10' },
+      'first-frame-ab': { type: 'string' },
       'dtls-pairs': { type: 'string', default: '60' },
       'race-pairs': { type: 'string', default: '200' },
       'race-parallel': { type: 'string', default: '4' },
@@ -605,6 +619,7 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
     systems: values.systems.split(','),
     firstFrame: int('first-frame', values['first-frame'], 0, 50),
     firstFrameJoin: int('first-frame-join', values['first-frame-join'], 0, 50),
+    firstFrameAb: values['first-frame-ab'] ?? null,
     dtlsPairs: int('dtls-pairs', values['dtls-pairs'], 0, 500),
     racePairs: int('race-pairs', values['race-pairs'], 0, 5_000),
     raceParallel: int('race-parallel', values['race-parallel'], 1, 16),

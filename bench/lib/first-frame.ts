@@ -25,6 +25,7 @@ import { startEntry } from './proc.js'
 import { cpuBetween, snapshotDescendants } from './proc-tree.js'
 import { BENCH_DIR, REPO_DIR, type FlatResult } from './results.js'
 import { percentileSorted, round } from './stats.js'
+import type { Variant } from './variant.js'
 import { renderTable } from './table.js'
 
 const log = (s: string) => console.error(s)
@@ -240,6 +241,7 @@ async function pair(
 export async function measureFirstFrame(
   rounds: number,
   joinRounds = 0,
+  variant: Variant | null = null,
 ): Promise<FirstFrameResults | null> {
   if (!hasChromium()) {
     log('   first frame: no Chromium (apt-get install -y chromium): skipped')
@@ -248,7 +250,7 @@ export async function measureFirstFrame(
   const lib = join(BENCH_DIR, 'lib')
   // The signaling servers run as their own processes (plain-node bundles), as they would in
   // production: never on the event loop that drives the browser.
-  const [kibitzJs, bareJs, brokerEntry, relayEntry] = await Promise.all([
+  const [kibitzJs, bareJs, variantJs, brokerEntry, relayEntry] = await Promise.all([
     // Minified, as production pages ship (start-up includes parsing the page's script); not
     // when profiling, so the profile names functions.
     // Without the Node shims simple-peer needs (bundle.ts): nothing on the Kibitz side uses
@@ -264,6 +266,15 @@ export async function measureFirstFrame(
       resolveDir: lib,
       minify: PROFILE_DIR === null,
     }),
+    // A/B: the same page and packages at another revision (lib/variant.ts), built the same way.
+    variant
+      ? bundleForBrowser({
+          entry: join(variant.dir, 'bench/lib/first-frame-kibitz-page.ts'),
+          resolveDir: join(variant.dir, 'bench/lib'),
+          minify: PROFILE_DIR === null,
+          nodeShims: false,
+        })
+      : null,
     bundleEntry(join(REPO_DIR, 'packages/broker/src/cli.ts'), 'first-frame-broker'),
     bundleEntry(join(lib, 'room-relay-server.ts'), 'first-frame-relay'),
   ])
@@ -289,6 +300,7 @@ export async function measureFirstFrame(
     '/kibitz.js': kibitzJs,
     '/bare.html': html('bare.js'),
     '/bare.js': bareJs,
+    ...(variantJs ? { '/variant.html': html('variant.js'), '/variant.js': variantJs } : {}),
   })
   // The controller's silent AudioContext placeholder starts without a click (both get the flag).
   const chromium = await launchChromium({
@@ -301,23 +313,27 @@ export async function measureFirstFrame(
   }
   try {
     let n = 0
-    const kibitz = async (keep: boolean, joining = false) => {
-      const room = `first-frame-${process.pid}-${n++}`
-      const url = (name: string) =>
-        `${server.url}/kibitz.html?${new URLSearchParams({ signal: broker.url, room, name, ...(TRACE ? { trace: '1' } : {}) })}`
-      const pr = await pair(chromium, [url('a'), url('b')], 'kibitz', joining ? READY.kibitz : null)
-      const r = pr.pages
-      if (TRACE) {
-        const base = Math.min(...r.map((p) => p.origin))
-        for (const p of r) log(`   trace ${traceLine(p, base)}`)
-        log(`   wire a→b (sent at→ms): ${wireLine(r[0]!, r[1]!, base)}`)
-        log(`   wire b→a (sent at→ms): ${wireLine(r[1]!, r[0]!, base)}`)
+    const kibitzOn =
+      (page: 'kibitz' | 'variant') =>
+      async (keep: boolean, joining = false) => {
+        const room = `first-frame-${process.pid}-${n++}`
+        const url = (name: string) =>
+          `${server.url}/${page}.html?${new URLSearchParams({ signal: broker.url, room, name, ...(TRACE ? { trace: '1' } : {}) })}`
+        const pr = await pair(chromium, [url('a'), url('b')], page, joining ? READY.kibitz : null)
+        const r = pr.pages
+        if (TRACE) {
+          const base = Math.min(...r.map((p) => p.origin))
+          for (const p of r) log(`   trace ${traceLine(p, base)}`)
+          log(`   wire a→b (sent at→ms): ${wireLine(r[0]!, r[1]!, base)}`)
+          log(`   wire b→a (sent at→ms): ${wireLine(r[1]!, r[0]!, base)}`)
+        }
+        const into = page === 'kibitz' ? 'kibitz' : 'bare'
+        if (joining) {
+          if (keep) out.join[into].push(joinMs(r))
+        } else if (keep) record(out[into], pr)
       }
-      if (joining) {
-        if (keep) out.join.kibitz.push(joinMs(r))
-      } else if (keep) record(out.kibitz, pr)
-    }
-    const bare = async (keep: boolean, joining = false) => {
+    const kibitz = kibitzOn('kibitz')
+    const bareSimplePeer = async (keep: boolean, joining = false) => {
       const room = `bare-${n++}`
       const url = (initiator: string) =>
         `${server.url}/bare.html?${new URLSearchParams({ relay: relay.url.replace('http:', 'ws:'), room, initiator })}`
@@ -329,20 +345,23 @@ export async function measureFirstFrame(
       }
       if (keep) record(out.bare, pr)
     }
+    // A/B: the variant takes the bare page's place (its series are `bare`'s).
+    const bare = variant ? kibitzOn('variant') : bareSimplePeer
+    const ref = variant ? `kibitz@${variant.rev}` : 'bare'
     await kibitz(false)
     await bare(false)
     for (let i = 0; i < rounds; i++) {
       if (i % 2 === 0) await kibitz(true).then(() => bare(true))
       else await bare(true).then(() => kibitz(true))
       log(
-        `   round ${i + 1}: kibitz ${round(out.kibitz.ms.at(-1)!)} ms, bare ${round(out.bare.ms.at(-1)!)} ms`,
+        `   round ${i + 1}: kibitz ${round(out.kibitz.ms.at(-1)!)} ms, ${ref} ${round(out.bare.ms.at(-1)!)} ms`,
       )
     }
     for (let i = 0; i < joinRounds; i++) {
       if (i % 2 === 0) await kibitz(true, true).then(() => bare(true, true))
       else await bare(true, true).then(() => kibitz(true, true))
       log(
-        `   join round ${i + 1}: kibitz ${round(out.join.kibitz.at(-1)!)} ms, bare ${round(out.join.bare.at(-1)!)} ms`,
+        `   join round ${i + 1}: kibitz ${round(out.join.kibitz.at(-1)!)} ms, ${ref} ${round(out.join.bare.at(-1)!)} ms`,
       )
     }
   } finally {
@@ -395,25 +414,40 @@ const median = (xs: number[]) =>
   )
 
 /**
+ * A/B rounds run back to back, in alternating order: the median of the per-round ratios, and in
+ * how many rounds the current code was the faster, say more on a noisy machine than the ratio of
+ * two medians.
+ */
+function paired(ours: number[], theirs: number[]): string {
+  const ratios = ours.map((x, i) => x / theirs[i]!)
+  const faster = ratios.filter((r) => r < 1).length
+  return `median of per-round ratios ${round(median(ratios), 3)}×, faster in ${faster} of ${ratios.length} rounds`
+}
+
+/**
  * Run {@link measureFirstFrame} and put its medians into `result` (`first_frame_ratio` = Kibitz ÷
- * bare, target ≤ 1.2). Returns the table to print, or null when Chromium is missing.
+ * bare, target ≤ 1.2). Returns the table to print, or null when Chromium is missing. With a
+ * `variant` (`--first-frame-ab`), the reference is the Kibitz page at that revision, not bare.
  */
 export async function firstFrameBench(
   rounds: number,
   joinRounds: number,
   result: FlatResult,
+  variant: Variant | null = null,
 ): Promise<string | null> {
   log(
-    `== first remote frame in Chromium: ${rounds} rounds per system (+ ${joinRounds} join rounds)`,
+    `== first remote frame in Chromium: ${rounds} rounds per system (+ ${joinRounds} join rounds)` +
+      (variant ? `, against Kibitz at ${variant.rev} (${variant.commit.slice(0, 10)})` : ''),
   )
-  const ff = await measureFirstFrame(rounds, joinRounds)
+  const ff = await measureFirstFrame(rounds, joinRounds, variant)
   if (!ff) return null
   if (CPU) logCpu()
+  const refLabel = variant ? `kibitz @ ${variant.rev}` : 'bare simple-peer'
   const stages = ['script', 'camera', 'rostered', 'pc', 'ice', 'link'] as const
   const rows: (string | number)[][] = []
   for (const [name, label] of [
     ['kibitz', 'kibitz (createCall)'],
-    ['bare', 'bare simple-peer'],
+    ['bare', refLabel],
   ] as const) {
     const series = ff[name]
     result[`first_frame_${name}_ms_p50`] = round(median(series.ms))
@@ -457,17 +491,21 @@ export async function firstFrameBench(
       `\n\n${renderTable(
         ['joining a call already running (ms, p50)', 'both see each other', 'min', 'max'],
         (['kibitz', 'bare'] as const).map((name) => [
-          name === 'kibitz' ? 'kibitz (createCall)' : 'bare simple-peer',
+          name === 'kibitz' ? 'kibitz (createCall)' : refLabel,
           round(median(ff.join[name])),
           round(Math.min(...ff.join[name])),
           round(Math.max(...ff.join[name])),
         ]),
       )}\n` +
-      `first_frame_join_ratio (Kibitz ÷ bare simple-peer): ${result.first_frame_join_ratio}×`
+      `first_frame_join_ratio (Kibitz ÷ ${refLabel}): ${result.first_frame_join_ratio}×` +
+      (variant ? `; ${paired(ff.join.kibitz, ff.join.bare)}` : '')
   }
+  const verdict = variant
+    ? `; ${paired(ff.kibitz.ms, ff.bare.ms)}; CPU ${paired(ff.kibitz.cpuMs, ff.bare.cpuMs)}`
+    : ' (target ≤ 1.2)'
   return (
     `${renderTable(header, rows)}\n` +
-    `first_frame_ratio (Kibitz ÷ bare simple-peer): ${result.first_frame_ratio}× (target ≤ 1.2)` +
+    `first_frame_ratio (Kibitz ÷ ${refLabel}): ${result.first_frame_ratio}×${verdict}` +
     join
   )
 }

@@ -49,10 +49,46 @@ export function requireChromium(what = 'the browser tests'): string | null {
 }
 
 /**
+ * Playwright's own `--disable-features` list (playwright-core 1.65, `chromiumSwitches`). Chromium
+ * reads only the last `--disable-features` of its command line, so {@link DISABLED_FEATURES}
+ * repeats it; `chromium.test.ts` fails when Playwright's list has an item this one lacks.
+ */
+const PLAYWRIGHT_DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'ThirdPartyStoragePartitioning',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+  'msForceBrowserSignIn',
+  'msEdgeUpdateLaunchServicesPreferredVersion',
+] as const
+
+/**
+ * Features off: Playwright's, and the omnibox popup's WebUI. Full Chromium in `--headless` mode
+ * loads that popup (two WebUI apps) in a renderer of its own for every window — every browser
+ * context, so every `newPage` — at ~150–300 ms of CPU each (Chrome trace): work no page asked for,
+ * competing with the pages under test for the machine's two cores.
+ */
+export const DISABLED_FEATURES: readonly string[] = [
+  ...PLAYWRIGHT_DISABLED_FEATURES,
+  'WebUIOmniboxPopup',
+  'WebUIOmniboxAimPopup',
+]
+
+/**
  * The launch flags from TESTING.md. Fake UI lifts mDNS candidate hiding, allow-loopback yields
  * the 127.0.0.1 candidate, the resolver rule stops Chromium's own lookups of outside hosts.
- * Never add `--user-data-dir` (Playwright refuses it) or `--disable-features` (it would replace
- * Playwright's own list).
+ * Never add `--user-data-dir` (Playwright refuses it). `--disable-features` is here once, with
+ * Playwright's list inside ({@link DISABLED_FEATURES}): another one would replace it.
  */
 export const CHROMIUM_ARGS: readonly string[] = [
   '--no-sandbox',
@@ -66,12 +102,13 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--use-fake-device-for-media-stream',
   '--allow-loopback-in-peer-connection',
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+  `--disable-features=${DISABLED_FEATURES.join(',')}`,
 ]
 
 export interface LaunchChromiumOptions {
   /** Default: {@link chromiumPath}. */
   executablePath?: string
-  /** Appended to {@link CHROMIUM_ARGS}. */
+  /** Appended to {@link CHROMIUM_ARGS} (a `--disable-features` must repeat {@link DISABLED_FEATURES}). */
   extraArgs?: readonly string[]
   /** Which page console messages reach the test output: errors only (default) or everything. */
   console?: 'errors' | 'all' | 'none'
