@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import { startBroker, type Broker } from '@kibitz/broker'
 import { ErrorCode } from '@kibitz/protocol'
 import { afterAll, afterEach, describe, expect, test } from 'vitest'
-import { connectBroker, type ConnectBrokerOptions } from './socket-io.js'
+import { connectBroker, HANDSHAKE_REPLY_WAIT_MS, type ConnectBrokerOptions } from './socket-io.js'
 import { testTag } from './testing/tag.js'
 import { describeTransportContract } from './transport.contract.js'
 import type { RoomTransport, RoomTransportEvents } from './transport.js'
@@ -127,9 +127,11 @@ describe('socket.io transport specifics', () => {
     broker = await startBroker({ port: 0, host: '127.0.0.1' })
     // Registered after the broker's own connection handler: this broker answers the handshake's
     // join and claim (B21) and never a join or claim request.
+    const requests: string[] = []
     broker.io.on('connection', (socket) => {
       socket.removeAllListeners('join')
       socket.removeAllListeners('claim')
+      socket.onAny((event: string) => requests.push(`${socket.id} ${event}`))
     })
     const tag = testTag('sio-handshake')
     const a = open(broker.url, tag, { ...FAST, handshake: { claim: true } })
@@ -140,6 +142,10 @@ describe('socket.io transport specifics', () => {
     const [jb, cb] = await Promise.all([b.join(), b.claim()])
     expect(jb.ok && jb.value.authority).toBe(a.self)
     expect(cb.ok && cb.value).toEqual({ granted: false, authority: a.self })
+    // The handshake answered: no duplicate request reached the broker, even after the wait for
+    // an older broker's silence (HANDSHAKE_REPLY_WAIT_MS) has run out.
+    await sleep(HANDSHAKE_REPLY_WAIT_MS + 100)
+    expect(requests).toEqual([])
     // A handshake that joins only: claim is a request, unanswered here.
     const c = open(broker.url, tag, { ...FAST, timeoutMs: 300, handshake: {} })
     expect((await c.join()).ok).toBe(true)

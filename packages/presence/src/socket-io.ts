@@ -59,19 +59,25 @@ export interface ConnectBrokerOptions {
 
 const DEFAULT_TIMEOUT_MS = 5_000
 
+/**
+ * B21: how long after its first connect a transport waits for the handshake's `joined` before it
+ * sends the `join`/`claim` requests instead (a broker older than B21 never sends `joined`). A
+ * B21 broker writes `joined` right behind its connect packet, so only an older one waits this.
+ */
+export const HANDSHAKE_REPLY_WAIT_MS = 1_000
+
 type Pending = (result: Result<never>) => void
 
 type Early<T> = Promise<T | null> | null
 
 /**
- * `request`'s answer, or `early`'s when that comes first and is a success (an early refusal or
- * malformed reply defers to the request; null from `early`: it will not come).
+ * The handshake's answer when it is a success; else (a refusal, a malformed reply, or null: it
+ * will not come) the request's, which is only sent then: a B21 broker gets no duplicate request.
  */
 const firstAnswer = <T extends Result<unknown>>(
-  request: Promise<T>,
+  request: () => Promise<T>,
   early: Early<T>,
-): Promise<T> =>
-  early ? Promise.race([request, early.then((r) => (r?.ok ? r : request))]) : request
+): Promise<T> => (early ? early.then((r) => (r?.ok ? r : request())) : request())
 
 class SocketIoTransport implements RoomTransport {
   readonly tag: string
@@ -96,6 +102,10 @@ class SocketIoTransport implements RoomTransport {
   #earlyJoin: Early<Result<JoinAnswer>> = null
   #earlyClaim: Early<Result<{ granted: boolean; authority: string | null }>> = null
   #settleEarly: (event: Partial<JoinedEvent> | null) => void = () => {}
+  /** Settles the handshake's answers with null if `joined` has not come in time. */
+  #earlyTimer: ReturnType<typeof setTimeout> | null = null
+  /** A handshake join was asked for and neither its answer nor its absence is known yet. */
+  #awaitingHandshake = false
 
   constructor(url: string, tag: string, opts: ConnectBrokerOptions) {
     this.tag = tag
@@ -104,6 +114,7 @@ class SocketIoTransport implements RoomTransport {
       ? { join: tag, ...(opts.handshake.claim ? { claim: true } : {}) }
       : null
     if (ask) {
+      this.#awaitingHandshake = true
       const early = new Promise<Partial<JoinedEvent> | null>((r) => (this.#settleEarly = r))
       this.#earlyJoin = early.then((e) => {
         if (!e) return null
@@ -159,7 +170,9 @@ class SocketIoTransport implements RoomTransport {
     s.on(BrokerEvent.joined, (raw: unknown) => {
       // Our own tag, on the first connection; the replies inside are decoded like acks.
       const event = raw as Partial<JoinedEvent> | null
-      if (event?.tag === this.tag && this.#generation === 0) this.#settleEarly(event)
+      if (event?.tag !== this.tag || this.#generation !== 0) return
+      this.#clearEarlyTimer()
+      this.#settleEarly(event)
     })
     s.on('disconnect', (reason) => {
       this.#noEarlyReplies()
@@ -194,8 +207,15 @@ class SocketIoTransport implements RoomTransport {
     // engine's heartbeats repair loss.
   }
 
+  #clearEarlyTimer(): void {
+    this.#awaitingHandshake = false
+    if (this.#earlyTimer !== null) clearTimeout(this.#earlyTimer)
+    this.#earlyTimer = null
+  }
+
   /** The handshake's replies will not come (a disconnect, or the transport closed). */
   #noEarlyReplies(): void {
+    this.#clearEarlyTimer()
     this.#settleEarly(null)
     this.#earlyJoin = this.#earlyClaim = null
   }
@@ -211,6 +231,14 @@ class SocketIoTransport implements RoomTransport {
     if (this.#closed) return
     if (!this.#hasConnected) {
       this.#hasConnected = true
+      // An older broker answers no handshake: its requests go out once we stop waiting.
+      if (this.#awaitingHandshake) {
+        this.#earlyTimer = setTimeout(() => {
+          this.#earlyTimer = null
+          this.#awaitingHandshake = false
+          this.#settleEarly(null)
+        }, HANDSHAKE_REPLY_WAIT_MS)
+      }
       return
     }
     if (!this.#joined) return
@@ -269,7 +297,7 @@ class SocketIoTransport implements RoomTransport {
       return fail(ErrorCode.TIMEOUT, 'join: the connection to the broker is down')
     }
     const generation = this.#generation
-    const request = this.#request(BrokerEvent.join, decodeJoinReply)
+    const request = () => this.#request(BrokerEvent.join, decodeJoinReply)
     const early = this.#earlyJoin
     this.#earlyJoin = null
     const r = await firstAnswer(request, early)
@@ -283,7 +311,7 @@ class SocketIoTransport implements RoomTransport {
   async claim(): Promise<Result<{ granted: boolean; authority: string | null }>> {
     const unavailable = this.#unavailable('claim')
     if (unavailable) return unavailable
-    const request = this.#request(BrokerEvent.claim, decodeClaimReply)
+    const request = () => this.#request(BrokerEvent.claim, decodeClaimReply)
     const early = this.#earlyClaim
     this.#earlyClaim = null
     return firstAnswer(request, early)
