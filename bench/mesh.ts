@@ -44,6 +44,13 @@ const LATENCY_BYTES = 16
 const LATENCY_BLOCKS = 10
 /** Unrecorded messages before each latency block. */
 const LATENCY_WARMUP = 20
+/**
+ * Unrecorded messages per system before the first block: the systems are compared warm. Without
+ * them the first thousands of a JavaScript-heavy path (the mesh's framing and queue) run before
+ * V8 has optimized it, while the raw channel has almost no JavaScript to warm (RESULTS.md, tenth
+ * session: ratio 1.12–1.20 over 2,000 cold messages, ~1.05 warm).
+ */
+const LATENCY_JIT_WARMUP = 5_000
 
 export interface MeshBenchOptions {
   /** Fresh connections per system for the connect-time median. */
@@ -470,7 +477,10 @@ export async function runMeshBench(opts: MeshBenchOptions): Promise<FlatResult> 
   const lat: number[][] = systems.map(() => [])
   const tput: number[][] = systems.map(() => [])
   const rotation = (k: number) => systems.map((_, i) => (i + k) % systems.length)
-  log(`== latency: ${opts.messages} messages per system in ${LATENCY_BLOCKS} rotating blocks`)
+  log(
+    `== latency: ${opts.messages} messages per system in ${LATENCY_BLOCKS} rotating blocks, after ${LATENCY_JIT_WARMUP} unrecorded`,
+  )
+  for (const pair of pairs) await measureLatency(pair, LATENCY_JIT_WARMUP)
   for (let b = 0; b < LATENCY_BLOCKS; b++) {
     for (const i of rotation(b))
       lat[i]!.push(...(await measureLatency(pairs[i]!, Math.ceil(opts.messages / LATENCY_BLOCKS))))
