@@ -29,7 +29,7 @@ import nodeDataChannel, { type DataChannel } from 'node-datachannel'
 import SimplePeer from 'simple-peer'
 import { dtlsRoleBench, handshakeRaceBench } from './lib/dtls-role.js'
 import { firstFrameBench } from './lib/first-frame.js'
-import { checkoutVariant } from './lib/variant.js'
+import { checkoutVariant, resolveCommit } from './lib/variant.js'
 import { writeResult, type FlatResult } from './lib/results.js'
 import { percentileSorted, round } from './lib/stats.js'
 import { renderTable } from './lib/table.js'
@@ -614,6 +614,9 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
       'race-busy': { type: 'string', default: '0' },
     },
   })
+  const ab = values['first-frame-ab']
+  // Checked now, not after the data phases: a typo fails at once.
+  if (ab !== undefined) resolveCommit(ab)
   const int = (name: string, v: string, min: number, max: number) => {
     const n = Number(v)
     if (!Number.isInteger(n) || n < min || n > max)
@@ -629,7 +632,7 @@ export function parseMeshArgs(argv: string[]): MeshBenchOptions {
     systems: values.systems.split(','),
     firstFrame: int('first-frame', values['first-frame'], 0, 50),
     firstFrameJoin: int('first-frame-join', values['first-frame-join'], 0, 50),
-    firstFrameAb: values['first-frame-ab'] ?? null,
+    firstFrameAb: ab ?? null,
     dtlsPairs: int('dtls-pairs', values['dtls-pairs'], 0, 500),
     racePairs: int('race-pairs', values['race-pairs'], 0, 5_000),
     raceParallel: int('race-parallel', values['race-parallel'], 1, 16),

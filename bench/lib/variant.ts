@@ -4,7 +4,8 @@
  * resolve as this checkout's do — the root store is linked, and each workspace package's own
  * `node_modules` (pnpm's relative links: `@kibitz/mesh -> ../../../mesh`) is copied as links, so
  * `@kibitz/*` imports land in the variant's sources and everything else in the shared store.
- * Nothing is installed. `remove()` deletes the worktree.
+ * Nothing is installed. `remove()` deletes the worktree (a run killed before it leaves one in the
+ * temp dir: `git worktree prune` forgets it once the folder is gone).
  */
 import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs'
@@ -32,8 +33,17 @@ function linkedFolders(): string[] {
   return out.filter((f) => existsSync(join(REPO_DIR, f, 'node_modules')))
 }
 
+/** The commit `rev` names; throws a readable error when it names none. */
+export function resolveCommit(rev: string): string {
+  try {
+    return git(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]).trim()
+  } catch {
+    throw new Error(`--first-frame-ab: ${JSON.stringify(rev)} names no commit of this repository`)
+  }
+}
+
 export function checkoutVariant(rev: string): Variant {
-  const commit = git(['rev-parse', '--verify', `${rev}^{commit}`]).trim()
+  const commit = resolveCommit(rev)
   const dir = mkdtempSync(join(tmpdir(), 'kibitz-variant-'))
   git(['worktree', 'add', '--detach', '--force', dir, commit])
   const remove = () => {
