@@ -74,7 +74,7 @@ type Early<T> = Promise<T | null> | null
  * The handshake's answer when it is a success; else (a refusal, a malformed reply, or null: it
  * will not come) the request's, which is only sent then: a B21 broker gets no duplicate request.
  */
-const firstAnswer = <T extends Result<unknown>>(
+const handshakeOrRequest = <T extends Result<unknown>>(
   request: () => Promise<T>,
   early: Early<T>,
 ): Promise<T> => (early ? early.then((r) => (r?.ok ? r : request())) : request())
@@ -300,7 +300,7 @@ class SocketIoTransport implements RoomTransport {
     const request = () => this.#request(BrokerEvent.join, decodeJoinReply)
     const early = this.#earlyJoin
     this.#earlyJoin = null
-    const r = await firstAnswer(request, early)
+    const r = await handshakeOrRequest(request, early)
     if (r.ok && !this.#closed && generation === this.#generation) {
       this.#self = r.value.self
       this.#joined = true
@@ -314,7 +314,7 @@ class SocketIoTransport implements RoomTransport {
     const request = () => this.#request(BrokerEvent.claim, decodeClaimReply)
     const early = this.#earlyClaim
     this.#earlyClaim = null
-    return firstAnswer(request, early)
+    return handshakeOrRequest(request, early)
   }
 
   async release(): Promise<Result<object>> {
