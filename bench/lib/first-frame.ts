@@ -38,6 +38,12 @@ const TRACE = process.env.KIBITZ_BENCH_TRACE === '1'
  */
 const PROFILE_DIR = process.env.KIBITZ_BENCH_PROFILE ?? null
 /**
+ * `KIBITZ_BENCH_HEAP=1` (with `KIBITZ_BENCH_PROFILE=<dir>`): sample the pages' allocations instead
+ * of their CPU (CDP `HeapProfiler`, one sample per KiB, objects already collected included) into
+ * `<dir>/<tag>-<round>-<i>.heapprofile`; `lib/heapprofile.ts <dir>` sums them per system.
+ */
+const HEAP = process.env.KIBITZ_BENCH_HEAP === '1'
+/**
  * `KIBITZ_BENCH_CPU=1`: the CPU every process of the run (Chromium's, the broker's, the relay's)
  * used in each measured round, by process kind and thread name (`lib/proc-tree.ts`), summed per
  * system and logged at the end: which part of the machine a round's time went to.
@@ -154,6 +160,15 @@ async function pair(
     ? await Promise.all(
         pages.map(async (p) => {
           const cdp = await p.context().newCDPSession(p)
+          if (HEAP) {
+            await cdp.send('HeapProfiler.enable')
+            await cdp.send('HeapProfiler.startSampling', {
+              samplingInterval: 1024,
+              includeObjectsCollectedByMajorGC: true,
+              includeObjectsCollectedByMinorGC: true,
+            })
+            return cdp
+          }
           await cdp.send('Profiler.enable')
           await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
           await cdp.send('Profiler.start')
@@ -198,9 +213,11 @@ async function pair(
         })
         const cdp = profilers?.[i]
         if (cdp && PROFILE_DIR) {
-          const { profile } = await cdp.send('Profiler.stop')
+          const { profile } = HEAP
+            ? await cdp.send('HeapProfiler.stopSampling')
+            : await cdp.send('Profiler.stop')
           writeFileSync(
-            join(PROFILE_DIR, `${tag}-${round}-${i}.cpuprofile`),
+            join(PROFILE_DIR, `${tag}-${round}-${i}.${HEAP ? 'heapprofile' : 'cpuprofile'}`),
             JSON.stringify(profile),
           )
         }
