@@ -6,6 +6,7 @@
  * runnable threads waited for it — a diagnostic, not a metric.
  */
 import { readdirSync, readFileSync } from 'node:fs'
+import { descendantProcesses } from '@kibitz/test-utils'
 
 interface ThreadTime {
   /** `<process kind>/<thread name>`, e.g. `renderer/chromium` (a process's main thread). */
@@ -26,15 +27,8 @@ function read(path: string): string | null {
   }
 }
 
-/** Fields after the command name (which may hold spaces), and the name itself. */
-function parseStat(stat: string): { comm: string; rest: string[] } {
-  const open = stat.indexOf('(')
-  const close = stat.lastIndexOf(')')
-  return { comm: stat.slice(open + 1, close), rest: stat.slice(close + 2).split(' ') }
-}
-
-function kindOf(pid: number, comm: string): string {
-  const cmdline = (read(`/proc/${pid}/cmdline`) ?? '').split(/[\0 ]/)
+function kindOf(cmd: string, comm: string): string {
+  const cmdline = cmd.split(' ')
   const type = cmdline.find((a) => a.startsWith('--type='))?.slice(7)
   if (type === 'utility') {
     const sub = cmdline.find((a) => a.startsWith('--utility-sub-type='))?.slice(19) ?? ''
@@ -47,23 +41,9 @@ function kindOf(pid: number, comm: string): string {
 
 /** Every thread of every descendant of `root` (default: this process), with its ticks. */
 export function snapshotDescendants(root = process.pid): ProcSnapshot {
-  const parent = new Map<number, number>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    const stat = read(`/proc/${entry}/stat`)
-    if (stat !== null) parent.set(Number(entry), Number(parseStat(stat).rest[1]))
-  }
-  const inTree = (pid: number): boolean => {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p))
-      if (p === root) return true
-    return false
-  }
   const out: ProcSnapshot = new Map()
-  for (const pid of parent.keys()) {
-    if (!inTree(pid)) continue
-    const procStat = read(`/proc/${pid}/stat`)
-    if (procStat === null) continue
-    const kind = kindOf(pid, parseStat(procStat).comm)
+  for (const { pid, comm: processName, cmd } of descendantProcesses(root)) {
+    const kind = kindOf(cmd, processName)
     let tids: string[]
     try {
       tids = readdirSync(`/proc/${pid}/task`)

@@ -1,50 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { launchChromium, requireChromium } from './chromium.js'
+import { descendantProcesses } from './proc-tree.js'
 
 const chromiumPath = requireChromium('the Chromium launch test')
-
-interface Proc {
-  pid: number
-  ppid: number
-  /** The command line, arguments joined by spaces (Chromium's children rewrite theirs so). */
-  cmd: string
-}
-
-/** Every process of this machine we may read (Linux /proc). */
-function processes(): Proc[] {
-  const out: Proc[] = []
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      // pid (comm) state ppid …: comm may hold spaces and parentheses, so split after the last ')'.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ')
-      out.push({ pid: Number(name), ppid, cmd })
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return out
-}
-
-/** This test process's descendants. */
-function descendants(): Proc[] {
-  const all = processes()
-  const ours = new Set([process.pid])
-  let grew = true
-  while (grew) {
-    grew = false
-    for (const p of all) {
-      if (!ours.has(p.pid) && ours.has(p.ppid)) {
-        ours.add(p.pid)
-        grew = true
-      }
-    }
-  }
-  return all.filter((p) => p.pid !== process.pid && ours.has(p.pid))
-}
 
 describe.skipIf(!chromiumPath)('launchChromium', () => {
   it("keeps Playwright's disabled features and loads no omnibox WebUI for new contexts", async () => {
@@ -54,7 +12,7 @@ describe.skipIf(!chromiumPath)('launchChromium', () => {
       await chromium.newPage('about:blank')
       // The popup's renderer starts within a few hundred ms of a window (when it is not disabled).
       await new Promise((r) => setTimeout(r, 1_000))
-      const ours = descendants()
+      const ours = descendantProcesses()
       const browser = ours.find(
         (p) => p.cmd.includes('--remote-debugging-pipe') && !p.cmd.includes(' --type='),
       )

@@ -1,6 +1,8 @@
 export { findBinary, requireBinary } from './binary.js'
 export { freePort } from './ports.js'
 export { exited, stopChild } from './process.js'
+export { descendantProcesses } from './proc-tree.js'
+export type { ProcInfo } from './proc-tree.js'
 export { startRedis } from './redis.js'
 export type { RedisHandle } from './redis.js'
 export { startBrokerProcess, runBrokerCli, BROKER_CLI } from './broker-process.js'
