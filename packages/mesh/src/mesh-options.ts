@@ -45,7 +45,7 @@ export interface MeshOptions {
    * `iceTransportPolicy: 'relay'` when `iceServers` hold a TURN server (M38). Default 2; 0 = never.
    */
   relayRetryAfter?: number
-  /** Re-sample each open link's connection stats this often (ms); 0 = only on open. Default 5 s. */
+  /** Re-sample each open link's connection stats this often (ms); 0 = only 1 s after open. Default 5 s. */
   statsIntervalMs?: number
   /** Keep only the ICE candidates this accepts (e.g. `loopbackOnly`); default keeps all. */
   candidateFilter?: CandidateFilter

@@ -146,6 +146,17 @@ describe('two peers', () => {
     expect(real(a!)).toEqual([])
     expect(real(b!)).toEqual([])
   })
+  it("samples a new link's connection stats a second after it opened, not at once (M32)", async () => {
+    const hub = createSignalHub()
+    const [a, b] = await fullMesh(hub, ['alice', 'bob'])
+    const opened = Date.now()
+    // getStats at open would compete with the link's first media (bench mesh, first frame).
+    expect(a!.mesh.stats('bob')!.connection).toBeNull()
+    await waitFor(() => a!.mesh.stats('bob')!.connection !== null, 5_000, 'first sample')
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(800)
+    expect(a!.mesh.stats('bob')!.connection!.path).toBe('direct')
+    await Promise.all([a!.mesh.close(), b!.mesh.close()])
+  })
 })
 
 describe('a spare link (M41)', () => {

@@ -35,6 +35,12 @@ import {
 export type { Mesh, MeshOptions } from './mesh-options.js'
 
 const CLOSE_WAIT_MS = 1_000
+/**
+ * M32: a link's first stats sample, this long after it opened. `getStats` walks the connection on
+ * the browser's WebRTC threads, and right at open those threads are bringing up its first media
+ * (bench mesh, first frame). `sampleStats(id)` samples at once.
+ */
+const FIRST_STATS_MS = 1_000
 /** A spare link older than this is replaced (M41): its candidates and allocations stay fresh. */
 const SPARE_MAX_AGE_MS = 30_000
 
@@ -166,7 +172,9 @@ export function createMesh(options: MeshOptions): Mesh {
         st.health.reset(clock.now())
         st.queue.attach(link)
         events.emit('open', { peer: st.id })
-        void sample(st)
+        setTimer(st, 'stats', FIRST_STATS_MS, () => void sample(st))
+        // Sampling alone must never keep a process alive.
+        ;(st.timers.stats as { unref?: () => void } | null)?.unref?.()
       }),
       link.on('data', ({ data }) => {
         if (current()) receive(st, data)

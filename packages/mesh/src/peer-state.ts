@@ -12,7 +12,7 @@ import type { LinkStats, PeerLink } from './peer-link.js'
 import { Reassembler, type ReassemblyLimits } from './reassembly.js'
 import { SendQueue, type BackpressureOptions } from './sender.js'
 
-export type PeerTimer = 'connect' | 'retry' | 'dial'
+export type PeerTimer = 'connect' | 'retry' | 'dial' | 'stats'
 
 /** Per-peer counters (`mesh.stats(id)`). */
 export interface PeerStats {
@@ -100,7 +100,7 @@ export function createPeerState(
     health: new MediaHealth(),
     createdAt: clock.now(),
     connectMs: null,
-    timers: { connect: null, retry: null, dial: null },
+    timers: { connect: null, retry: null, dial: null, stats: null },
     early: [],
     queue: new SendQueue(clock, backpressure),
     reassembler: new Reassembler(limits),

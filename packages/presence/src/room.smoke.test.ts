@@ -1,5 +1,5 @@
 import { startBroker, type Broker } from '@kibitz/broker'
-import { afterAll, beforeAll, expect, test } from 'vitest'
+import { afterAll, beforeAll, expect, test, vi } from 'vitest'
 import { createRoom, type Room } from './index.js'
 import { connectBroker } from './socket-io.js'
 
@@ -83,6 +83,63 @@ test('B22: a newcomer is rostered by the announce its handshake carried, and sen
   await until(() => [a, b].every((r) => r.getSnapshot().participants.length === 2))
   await new Promise((r) => setTimeout(r, 100))
   // The handshake's announce and nothing more: no second announce once joined.
+  const [ida, idb] = [a.getSnapshot().self, b.getSnapshot().self]
+  expect(frames.filter(([to, from]) => to === ida && from === idb)).toHaveLength(1)
+  await Promise.all([a.leave(), b.leave()])
+})
+
+/**
+ * A newcomer whose handshake announce is counted: how many seals (AES-GCM encrypts) the transport's
+ * request for it caused. `before` runs when the transport asks, before the announce is made.
+ */
+function counted(room: string, before: (self: Room) => void = () => {}) {
+  const seals = { atAsk: -1 }
+  const b: Room = createRoom({
+    room,
+    name: 'B',
+    connect: (tag, handshake) =>
+      connectBroker(broker.url, tag, {
+        handshake: {
+          claim: true,
+          announce: async () => {
+            before(b)
+            const encrypt = vi.spyOn(globalThis.crypto.subtle, 'encrypt')
+            try {
+              return await handshake.announce()
+            } finally {
+              seals.atAsk = encrypt.mock.calls.length
+              encrypt.mockRestore()
+            }
+          },
+        },
+      }),
+    timing: { pingMs: 60_000, reapMs: 120_000 },
+  })
+  return { b, seals }
+}
+
+test('B22: the handshake announce is sealed ahead, while the socket opens', async () => {
+  const a = early('A', 'b22-ahead')
+  await a.start()
+  const { b, seals } = counted('b22-ahead')
+  await b.start()
+  await until(() => a.getSnapshot().participants.length === 2)
+  // Sealed when the socket started to open: the transport's request found it done.
+  expect(seals.atAsk).toBe(0)
+  await Promise.all([a.leave(), b.leave()])
+})
+
+test('B22: a change made while the socket opened is in the handshake announce (sealed again)', async () => {
+  const a = early('A', 'b22-resealed')
+  await a.start()
+  const frames = relays()
+  // The media changes after the announce was sealed ahead, before the transport asks for it.
+  const { b, seals } = counted('b22-resealed', (self) => self.setMedia({ cam: true }))
+  await b.start()
+  await until(() => a.getSnapshot().participants.some((p) => p.name === 'B' && p.cam))
+  await new Promise((r) => setTimeout(r, 100))
+  expect(seals.atAsk).toBe(1)
+  // One announce, the handshake's, already with the camera on: none sent again once joined.
   const [ida, idb] = [a.getSnapshot().self, b.getSnapshot().self]
   expect(frames.filter(([to, from]) => to === ida && from === idb)).toHaveLength(1)
   await Promise.all([a.leave(), b.leave()])

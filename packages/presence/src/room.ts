@@ -16,6 +16,7 @@ import {
   type LobbyStatus,
   type ModOp,
   type PresenceMessage,
+  type Result,
   type Roster,
   type RosterMember,
   type SignalMessage,
@@ -673,16 +674,20 @@ export function createRoom(options: RoomOptions): Room {
       idh = await hashIdentity(identity)
       if (stopped() || transport) return
       const roomKeys = keys.value
+      let presealed: { info: typeof info; sealed: Promise<Result<Uint8Array>> } | null = null
+      const sealAnnounce = () => ({ info, sealed: sealMessage(roomKeys, announceMessage()) })
       const t = options.connect(tag, {
-        // Sealed when the transport asks (its socket is open): the announce as of then. Only a
-        // fresh start: with room state to hand over (R11) the `sync` must come first.
+        // Sealed while the socket opens, again when the transport asks only if our info changed
+        // meanwhile. Only a fresh start: with room state to hand over (R11) the `sync` comes first.
         announce: async () => {
           if (known !== null || stopped()) return null
-          preannouncedInfo = info
-          const sealed = await sealMessage(roomKeys, announceMessage())
+          if (presealed?.info !== info) presealed = sealAnnounce()
+          preannouncedInfo = presealed.info
+          const sealed = await presealed.sealed
           return sealed.ok ? sealed.value : null
         },
       })
+      if (known === null) presealed = sealAnnounce()
       transport = t
       wire = new PresenceWire(keys.value, t, outbox, (work) => clock.track?.(work) ?? work)
       unsubs.push(
