@@ -10,9 +10,12 @@ import type { LaneTracks, LinkMedia } from './peer-link.js'
  * among the transceivers of its kind (1st audio = audio, 2nd = shareAudio, 1st video = video,
  * 2nd = share). The answerer adds nothing: it turns the offer's transceivers sendrecv right after
  * `setRemoteDescription` (before the answer is made), so the first answer is sendrecv on every lane
- * and no second offer is ever needed; it sets their tracks once its answer is applied (a
- * `replaceTrack` queued before the answer would hold the answer back on the connection's chain of
- * operations). Tracks only change by `replaceTrack`.
+ * and no second offer is ever needed. Everything else waits until its answer has been sent (the
+ * link calls `answerSent()`): the lanes' tracks (a `replaceTrack` queued before the answer would
+ * hold the answer back on the connection's chain of operations) and the remote tracks it reports
+ * (what listeners do with them would run between the offer and the answer). Media cannot flow
+ * before the answer reaches the offerer, so neither waits for anything. Tracks only change by
+ * `replaceTrack`.
  */
 
 /** The track kind a lane carries. */
@@ -39,7 +42,6 @@ export interface MediaPeerConnection {
   addTransceiver(trackOrKind: MediaStreamTrack | string, init?: { direction?: string }): Transceiver
   getTransceivers(): Transceiver[]
   setRemoteDescription(description: unknown): Promise<void>
-  setLocalDescription(description?: unknown): Promise<void>
 }
 
 export interface LinkMediaHooks {
@@ -50,6 +52,11 @@ export interface LinkMediaHooks {
 /** The lanes of an attached connection, plus how to attribute its inbound RTP stats to them. */
 export interface AttachedLinkMedia extends LinkMedia {
   laneOf: LaneOfStat
+  /**
+   * The answerer's link calls this once its answer has been handed on to signaling: its lanes take
+   * their tracks and its remote tracks are reported only then. Nothing for an initiator.
+   */
+  answerSent(): void
 }
 
 /**
@@ -69,8 +76,11 @@ export function attachLinkMedia(
   const senders = new Map<MediaLane, Sender>()
   const chains = new Map<MediaLane, Promise<void>>()
   const live = new Set<MediaLane>()
-  /** The answerer's lanes, taken at the offer: their tracks go on once the answer is applied. */
+  /** The answerer's lanes, taken at the offer: their tracks go on once the answer is sent. */
   const afterAnswer: MediaLane[] = []
+  /** The answerer's remote tracks, reported once the answer is sent. */
+  const reportLater: (() => void)[] = []
+  let answered = initiator
   let remoteSends = false
 
   if (initiator) {
@@ -84,7 +94,8 @@ export function attachLinkMedia(
   /** Converge the lane's sender on what is desired when the swap runs (latest call wins). */
   function apply(lane: MediaLane): Promise<void> {
     const sender = senders.get(lane)
-    if (!sender) return Promise.resolve()
+    // Not yet: the answer goes first, and the lane takes what is desired then.
+    if (!sender || !answered) return Promise.resolve()
     const next = (chains.get(lane) ?? Promise.resolve())
       .then(async () => {
         const track = desired[lane]
@@ -112,7 +123,9 @@ export function attachLinkMedia(
         remoteSends = true
         if (!live.has(lane)) {
           live.add(lane)
-          hooks.track(lane, t.receiver.track)
+          const report = () => hooks.track(lane, t.receiver.track)
+          if (answered) report()
+          else reportLater.push(report)
         }
       }
     }
@@ -129,13 +142,13 @@ export function attachLinkMedia(
       hooks.error(new KibitzError(ErrorCode.INTERNAL, 'media lanes not set up', { cause }))
     }
   }
-  const setLocal = pc.setLocalDescription.bind(pc)
-  pc.setLocalDescription = async (description?: unknown) => {
-    await setLocal(description)
-    for (const lane of afterAnswer.splice(0)) void apply(lane)
-  }
-
   return {
+    answerSent() {
+      if (answered) return
+      answered = true
+      for (const lane of afterAnswer.splice(0)) void apply(lane)
+      for (const report of reportLater.splice(0)) report()
+    },
     setTrack(lane, track) {
       desired[lane] = track
       void apply(lane)

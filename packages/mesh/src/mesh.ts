@@ -192,14 +192,15 @@ export function createMesh(options: MeshOptions): Mesh {
       linkLost(st)
     })
     if (taken) {
-      // A spare (M41): this peer's own lanes replace its placeholders, then its offer and the
-      // candidates gathered so far leave as if made now — after the code that added the peer has
-      // finished, as a fresh link's offer would: an authority queues its roster right after
-      // telling us, and a peer drops signaling from anyone not yet on its roster (R21).
+      // A spare (M41): its offer and the candidates gathered so far leave as if made now — after
+      // the code that added the peer has finished, as a fresh link's offer would: an authority
+      // queues its roster right after telling us, and a peer drops signaling from anyone not yet
+      // on its roster (R21). Then this peer's own lanes replace its placeholders: the swaps are
+      // no part of the offer, and no media flows before the answer.
       queueMicrotask(() => {
         if (!current()) return
-        media?.apply(st.id)
         for (const signal of taken.signals) onLinkSignal(signal)
+        media?.apply(st.id)
       })
     }
   }

@@ -233,6 +233,7 @@ export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOpt
       if (!live()) return
       events.emit('signal', { signal })
     }
+    if (type === 'answer' && live()) media?.answerSent()
   }
 
   if (initiator) {
@@ -267,17 +268,23 @@ export function createRtcPeerLink(link: PeerLinkOptions, options: RtcPeerLinkOpt
       return failed(error(ErrorCode.BAD_MESSAGE, `remote ${description.type} refused`, cause))
     }
     if (!live()) return
-    remote = 'applied'
-    for (const candidate of early.splice(0)) addCandidate(candidate)
     if (initiator) {
+      remote = 'applied'
       negotiated = true
+      for (const candidate of early.splice(0)) addCandidate(candidate)
       return
     }
     try {
       await describe(await attempt(() => pc.createAnswer()))
     } catch (cause) {
-      failed(error(ErrorCode.INTERNAL, 'link failed: could not make the answer', cause))
+      return failed(error(ErrorCode.INTERNAL, 'link failed: could not make the answer', cause))
     }
+    // The answerer's remote candidates wait until its answer is out: each `addIceCandidate` sits
+    // on the connection's chain of operations, ahead of `createAnswer`, and ICE cannot check a
+    // pair before the answer has started gathering anyway.
+    if (!live()) return
+    remote = 'applied'
+    for (const candidate of early.splice(0)) addCandidate(candidate)
   }
 
   function addCandidate(candidate: IceCandidate): void {

@@ -96,6 +96,7 @@ export function createSimplePeerLink(
     }
     const out = fromSimplePeer(data, keep)
     if (out) events.emit('signal', { signal: out })
+    if (data.type === 'answer' && !closed) media?.answerSent()
   })
   peer.on('connect', () => {
     if (closed) return
