@@ -1,5 +1,8 @@
 import { MEDIA_LANES, type SdpMessage } from '@kibitz/protocol'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { loopbackOnly } from './candidates.js'
+import type { LinkSignal } from './peer-link.js'
+import { createRtcPeerLink } from './rtc-peer-link.js'
 import { createSignalHub } from './testing/hub.js'
 import {
   closeMediaNodes,
@@ -8,7 +11,14 @@ import {
   spawnMediaNode,
   type MediaNode,
 } from './testing/media-mesh.js'
-import { toneSource, videoSource, watchAudio, watchVideo, type VideoWatch } from './testing/roam.js'
+import {
+  roam,
+  toneSource,
+  videoSource,
+  watchAudio,
+  watchVideo,
+  type VideoWatch,
+} from './testing/roam.js'
 import { waitFor } from './testing/wait.js'
 
 // Real WebRTC with media (@roamhq/wrtc) on 127.0.0.1, signaling through an in-memory hub.
@@ -225,5 +235,88 @@ describe('media lanes (roam)', () => {
     expect(() => d.mesh.setTrack('video', null)).toThrow(
       expect.objectContaining({ code: 'NOT_CONFIGURED' }),
     )
+  })
+})
+
+describe('an answering link (roam)', () => {
+  it('sends its answer before it swaps in its tracks, reports remote tracks or adds early candidates', async () => {
+    const log: string[] = []
+    // roam's prototypes are frozen: the lanes' senders are seen through proxies that log swaps.
+    const bound = (target: object, key: string | symbol): unknown => {
+      const value: unknown = Reflect.get(target, key)
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value
+    }
+    const loggedSender = (sender: RTCRtpSender) =>
+      new Proxy(sender, {
+        get: (target, key) =>
+          key === 'replaceTrack'
+            ? (track: MediaStreamTrack | null) => {
+                log.push('replaceTrack')
+                return target.replaceTrack(track)
+              }
+            : bound(target, key),
+      })
+    const Base = roam.RTCPeerConnection as typeof RTCPeerConnection
+    class Spy extends Base {
+      override addIceCandidate(candidate?: RTCIceCandidateInit | null): Promise<void> {
+        log.push('addIceCandidate')
+        return super.addIceCandidate(candidate ?? undefined)
+      }
+      override getTransceivers(): RTCRtpTransceiver[] {
+        return super.getTransceivers().map(
+          (t) =>
+            new Proxy(t, {
+              get: (target, key) =>
+                key === 'sender' ? loggedSender(target.sender) : bound(target, key),
+              set: (target, key, value) => Reflect.set(target, key, value),
+            }),
+        )
+      }
+    }
+    const tracks = (video: MediaStreamTrack) => ({
+      audio: null,
+      video,
+      share: null,
+      shareAudio: null,
+    })
+    const make = (initiator: boolean, wrtc: typeof roam) =>
+      createRtcPeerLink(
+        {
+          initiator,
+          iceServers: [],
+          iceTransportPolicy: 'all',
+          media: { tracks: tracks(keep(videoSource(64, 48)).track) },
+        },
+        { wrtc, candidateFilter: loopbackOnly },
+      )
+    const offerer = make(true, roam)
+    const answerer = make(false, { ...roam, RTCPeerConnection: Spy })
+    stops.push(
+      () => offerer.destroy(),
+      () => answerer.destroy(),
+    )
+    answerer.on('signal', ({ signal }) => {
+      if (signal.kind === 'sdp') log.push(signal.description.type)
+      offerer.signal(signal)
+    })
+    answerer.on('track', () => log.push('track'))
+    // The offerer's candidates reach the answerer ahead of its offer: they wait for it.
+    const held: LinkSignal[] = []
+    let offered = false
+    offerer.on('signal', ({ signal }) => {
+      if (offered) return answerer.signal(signal)
+      held.push(signal)
+      if (!held.some((s) => s.kind === 'sdp') || !held.some((s) => s.kind === 'ice')) return
+      offered = true
+      for (const s of held.filter((h) => h.kind === 'ice')) answerer.signal(s)
+      answerer.signal(held.find((h) => h.kind === 'sdp')!)
+    })
+    await waitFor(() => answerer.connected && offerer.connected, 10_000, 'link open')
+    await waitFor(() => log.includes('replaceTrack') && log.includes('track'), 5_000, 'tracks')
+    const answer = log.indexOf('answer')
+    expect(answer).toBeGreaterThanOrEqual(0)
+    for (const step of ['replaceTrack', 'track', 'addIceCandidate']) {
+      expect(log.indexOf(step), `${step} in ${log.join(' ')}`).toBeGreaterThan(answer)
+    }
   })
 })
