@@ -25,7 +25,7 @@ import {
 } from '@kibitz/mesh/node'
 import { simplePeerLinkFactory } from '@kibitz/mesh/simple-peer'
 import type { SignalMessage } from '@kibitz/protocol'
-import nodeDataChannel, { type DataChannel } from 'node-datachannel'
+import nodeDataChannel, { type DataChannel, type PeerConnection } from 'node-datachannel'
 import SimplePeer from 'simple-peer'
 import { dtlsRoleBench, handshakeRaceBench } from './lib/dtls-role.js'
 import { firstFrameBench } from './lib/first-frame.js'
@@ -127,6 +127,30 @@ function untilReceived(
  */
 const keepAlive: unknown[] = []
 
+/**
+ * Signal `from`'s description and candidates to `to`. libdatachannel reports them on different
+ * callbacks, which can reach JS out of order: a candidate that beats the description waits for it
+ * (adding it first throws "remote candidate without ICE transport").
+ */
+function signalRaw(from: PeerConnection, to: PeerConnection): void {
+  let described = false
+  const early: [string, string][] = []
+  from.onLocalDescription((sdp, type) =>
+    setImmediate(() => {
+      to.setRemoteDescription(sdp, type)
+      described = true
+      for (const [c, mid] of early.splice(0)) to.addRemoteCandidate(c, mid)
+    }),
+  )
+  from.onLocalCandidate((c, mid) =>
+    setImmediate(() => {
+      if (!loopbackOnly(c)) return
+      if (described) to.addRemoteCandidate(c, mid)
+      else early.push([c, mid])
+    }),
+  )
+}
+
 const rawDc: System = {
   name: 'raw_dc',
   async connect() {
@@ -134,14 +158,8 @@ const rawDc: System = {
     const a = new nodeDataChannel.PeerConnection('bench-a', config)
     const b = new nodeDataChannel.PeerConnection('bench-b', config)
     // Asynchronous in-order delivery, like every other system here (setImmediate).
-    a.onLocalDescription((sdp, type) => setImmediate(() => b.setRemoteDescription(sdp, type)))
-    b.onLocalDescription((sdp, type) => setImmediate(() => a.setRemoteDescription(sdp, type)))
-    a.onLocalCandidate((c, mid) =>
-      setImmediate(() => loopbackOnly(c) && b.addRemoteCandidate(c, mid)),
-    )
-    b.onLocalCandidate((c, mid) =>
-      setImmediate(() => loopbackOnly(c) && a.addRemoteCandidate(c, mid)),
-    )
+    signalRaw(a, b)
+    signalRaw(b, a)
     const opened = defer<DataChannel>()
     const aOpen = defer()
     let receive: (data: Uint8Array) => void = () => {}
