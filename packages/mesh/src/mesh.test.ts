@@ -1,5 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { ErrorCode, isKibitzError, type KibitzError } from '@kibitz/protocol'
+import {
+  ErrorCode,
+  isKibitzError,
+  realClock,
+  type Clock,
+  type KibitzError,
+  type SdpMessage,
+} from '@kibitz/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
 import { candidateAddress } from './candidates.js'
 import { FrameType } from './framing.js'
@@ -29,7 +36,7 @@ interface Node {
   links: PeerLink[]
 }
 
-function spawn(hub: SignalHub, id: string, opts: { prewarm?: boolean } = {}): Node {
+function spawn(hub: SignalHub, id: string, opts: { prewarm?: boolean; clock?: Clock } = {}): Node {
   const links: PeerLink[] = []
   const factory = rtcPeerLinkFactory({ wrtc, candidateFilter: loopbackOnly })
   const mesh = createMesh({
@@ -182,26 +189,78 @@ describe('a spare link (M41)', () => {
     expect(a.mesh.stats('spare-b')?.generation).toBeGreaterThan(0)
     expect([...real(a), ...real(b)]).toEqual([])
   })
+})
 
-  it('a spare is not used to answer: it is closed once peers are present', async () => {
+describe('a courtesy offer (M44)', () => {
+  const sdps = (hub: SignalHub, from: string) =>
+    hub.log
+      .filter((m) => m.from === from && m.message.t === 'sdp')
+      .map((m) => (m.message as SdpMessage).description.type)
+
+  it('the answerer offers its ready spare; the initiator, its own offer not sent yet, answers it', async () => {
     const hub = createSignalHub()
-    const z = spawn(hub, 'spare-z', { prewarm: true })
+    const z = spawn(hub, 'cty-z', { prewarm: true })
     z.mesh.setPeers([])
-    expect(z.links).toHaveLength(1)
-    let spareClosed = false
-    z.links[0]!.on('close', () => (spareClosed = true))
-    const y = spawn(hub, 'spare-y')
-    y.mesh.setPeers(['spare-y', 'spare-z']) // y < z: y dials, z answers with a new link
-    z.mesh.setPeers(['spare-y', 'spare-z'])
-    await waitFor(() => z.mesh.connectedPeers().length === 1, CONNECT_MS, 'z ← y open')
-    // The spare and one answering link (and one more for each handshake the race failed).
-    expect(z.links).toHaveLength(2 + raced(y))
-    const spare = z.links[0]!
-    expect(spare.connected).toBe(false)
-    await waitFor(() => spareClosed, 2_000, 'the untaken spare closed')
-    expect(hub.log.filter((m) => m.from === 'spare-z' && m.message.t === 'sdp')).toHaveLength(
-      1 + raced(y),
+    await new Promise((r) => setTimeout(r, 200)) // the spare's offer is made
+    // y's wall clock is an hour behind z's: its own generations start below the courtesy offer's.
+    const y = spawn(hub, 'cty-y', { clock: { ...realClock, now: () => Date.now() - 3_600_000 } })
+    // y < z: y initiates (M5). z learns of y first and offers its spare at once; y, learning of z
+    // only then, has not sent its own offer when it reads z's.
+    z.mesh.setPeers(['cty-y', 'cty-z'])
+    await waitFor(() => sdps(hub, 'cty-z').length === 1, 2_000, 'the courtesy offer')
+    y.mesh.setPeers(['cty-y', 'cty-z'])
+    await waitFor(() => z.mesh.connectedPeers().length === 1, CONNECT_MS, 'z → y open')
+    await waitFor(() => y.mesh.connectedPeers().length === 1, CONNECT_MS, 'y open')
+    expect(z.links[0]!.connected).toBe(true) // the spare carries the link
+    expect(sdps(hub, 'cty-z')).toEqual(['offer', ...Array<string>(raced(y)).fill('offer')])
+    expect(sdps(hub, 'cty-y')).toEqual(['answer'])
+    expect(y.mesh.stats('cty-z')!.initiator).toBe(true)
+    y.mesh.sendTo('cty-z', 'over the courtesy link')
+    await waitFor(() => z.got.length === 1, 5_000, 'message')
+
+    // The initiator's next generation outranks the courtesy offer's: z reports the link dead,
+    // y dials again, z answers it.
+    const gen = y.mesh.stats('cty-z')!.generation
+    expect(z.mesh.stats('cty-y')!.generation).toBe(gen)
+    hub.inject('cty-z', 'cty-y', { t: 'dead', link: gen })
+    await waitFor(
+      () =>
+        y.mesh.stats('cty-z')!.generation > gen &&
+        z.mesh.stats('cty-y')!.generation === y.mesh.stats('cty-z')!.generation &&
+        y.mesh.connectedPeers().length === 1 &&
+        z.mesh.connectedPeers().length === 1,
+      CONNECT_MS,
+      'redialled by the initiator',
     )
+    expect(sdps(hub, 'cty-y').filter((t) => t === 'offer').length).toBeGreaterThanOrEqual(1)
+    expect([...real(y), ...real(z)]).toEqual([])
+    await z.mesh.close()
+    await y.mesh.close()
+  })
+
+  it('offers that cross: the initiator drops the courtesy offer, the answerer yields to its own', async () => {
+    const hub = createSignalHub()
+    const y = spawn(hub, 'crs-y', { prewarm: true })
+    const z = spawn(hub, 'crs-z', { prewarm: true })
+    y.mesh.setPeers([])
+    z.mesh.setPeers([])
+    await new Promise((r) => setTimeout(r, 500)) // both spares' offers are made
+    // Both leave in the same turn and cross in the hub.
+    y.mesh.setPeers(['crs-y', 'crs-z'])
+    z.mesh.setPeers(['crs-y', 'crs-z'])
+    await waitFor(
+      () => y.mesh.connectedPeers().length === 1 && z.mesh.connectedPeers().length === 1,
+      CONNECT_MS,
+      'open',
+    )
+    expect(sdps(hub, 'crs-z').slice(0, 2)).toEqual(['offer', 'answer'])
+    expect(sdps(hub, 'crs-y')[0]).toBe('offer')
+    // z's courtesy link was given up for y's offer: y's link is y's own spare.
+    expect(y.links[0]!.connected).toBe(true)
+    expect(z.links[0]!.connected).toBe(false)
+    expect(y.mesh.stats('crs-z')!.generation).toBe(z.mesh.stats('crs-y')!.generation)
+    z.mesh.sendTo('crs-y', 'over the initiator link')
+    await waitFor(() => y.got.length === 1, 5_000, 'message')
     expect([...real(y), ...real(z)]).toEqual([])
     await z.mesh.close()
     await y.mesh.close()

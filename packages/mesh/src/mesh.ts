@@ -4,6 +4,7 @@ import {
   ErrorCode,
   KibitzError,
   MAX_ROSTER_MEMBERS,
+  type SdpMessage,
   type SignalMessage,
   type TimerHandle,
 } from '@kibitz/protocol'
@@ -114,20 +115,24 @@ export function createMesh(options: MeshOptions): Mesh {
     if (wasOpen && reason) events.emit('close', { peer: st.id, reason })
   }
 
-  /** Build a link of generation `gen` (M5): initiator when we hold the smaller id. */
-  function startLink(st: PeerState, gen: number): void {
+  /**
+   * Build a link of generation `gen` that `offers` (M5: the initiator, who holds the smaller id;
+   * M44: also the answerer's courtesy offer, and the initiator answering one).
+   */
+  function startLink(st: PeerState, gen: number, offers = st.initiator): void {
     dropLink(st, 'replaced')
     if (blocked) return // M29: never a link, not even to answer
     st.gen = gen
     st.createdAt = clock.now()
     st.connection = null
     st.offers = 0
+    st.courtesy = offers && !st.initiator
     st.policy = iceTransportPolicyFor(config, st)
-    const taken = st.initiator ? takeSpare(st.policy) : null
+    const taken = offers ? takeSpare(st.policy) : null
     const link =
       taken?.link ??
       createLink!({
-        initiator: st.initiator,
+        initiator: offers,
         iceServers,
         iceTransportPolicy: st.policy,
         // M35: the lanes start gated, so a withheld real track never leaves, not even for a frame.
@@ -226,9 +231,13 @@ export function createMesh(options: MeshOptions): Mesh {
     }, SPARE_MAX_AGE_MS)
   }
 
+  function spareFor(policy: RTCIceTransportPolicy): boolean {
+    return spare !== null && spare.usable && spare.policy === policy
+  }
+
   function takeSpare(policy: RTCIceTransportPolicy): ReturnType<SpareLink['take']> | null {
     const s = spare
-    if (!s || !s.usable || s.policy !== policy) return null
+    if (!s || !spareFor(policy)) return null
     spare = null
     if (spareTimer !== null) clock.clearTimeout(spareTimer)
     spareTimer = null
@@ -325,7 +334,16 @@ export function createMesh(options: MeshOptions): Mesh {
         case 'sdp':
         case 'ice':
           if (message.t === 'sdp' && message.description.type === 'offer') {
-            return error(st.id, new KibitzError(ErrorCode.BAD_MESSAGE, 'offer from the answerer'))
+            if (st.open) {
+              return error(st.id, new KibitzError(ErrorCode.BAD_MESSAGE, 'offer from the answerer'))
+            }
+            // M44: the answerer's courtesy offer. Taken while ours has not left: we answer it, and
+            // our later generations outrank it. Else dropped: the answerer yields to ours.
+            if (st.offers > 0) return
+            lastGeneration = Math.max(lastGeneration, message.link)
+            clearTimer(st, 'retry')
+            startLink(st, message.link, false)
+            return answerWith(st, message)
           }
           if (message.link === st.gen && st.link) {
             st.link.signal(
@@ -356,19 +374,14 @@ export function createMesh(options: MeshOptions): Mesh {
     // We answer.
     switch (message.t) {
       case 'sdp': {
-        if (message.link < st.gen) return // stale (M7)
-        if (message.link > st.gen || !st.link) {
+        // M44: our courtesy offer yields to the initiator's own, whatever its generation.
+        const yields = st.courtesy && message.description.type === 'offer'
+        if (message.link < st.gen && !yields) return // stale (M7)
+        if (message.link > st.gen || !st.link || yields) {
           if (message.description.type !== 'offer') return
           clearTimer(st, 'dial')
           startLink(st, message.link)
-          const link = st.link as PeerState['link']
-          if (!link) return
-          st.offers = 1
-          link.signal({ kind: 'sdp', description: message.description })
-          for (const ice of st.early.splice(0)) {
-            if (ice.link === message.link) link.signal({ kind: 'ice', candidate: ice.candidate })
-          }
-          return
+          return answerWith(st, message)
         }
         if (message.description.type === 'offer') st.renegotiations++ // M34: never expected
         st.link.signal({ kind: 'sdp', description: message.description })
@@ -377,7 +390,7 @@ export function createMesh(options: MeshOptions): Mesh {
       case 'ice':
         if (message.link === st.gen && st.link) {
           st.link.signal({ kind: 'ice', candidate: message.candidate })
-        } else if (message.link > st.gen && st.early.length < 64) {
+        } else if ((message.link > st.gen || st.courtesy) && st.early.length < 64) {
           st.early.push(message) // raced ahead of its offer
         }
         return
@@ -391,6 +404,17 @@ export function createMesh(options: MeshOptions): Mesh {
     }
   }
 
+  /** Feed a fresh answering link its offer, then the ICE that raced ahead of it. */
+  function answerWith(st: PeerState, offer: SdpMessage): void {
+    const link = st.link
+    if (!link) return
+    st.offers = 1
+    link.signal({ kind: 'sdp', description: offer.description })
+    for (const ice of st.early.splice(0)) {
+      if (ice.link === offer.link) link.signal({ kind: 'ice', candidate: ice.candidate })
+    }
+  }
+
   function addPeer(id: string): void {
     const st = createPeerState(id, self < id, clock, config.backpressure, limits)
     peers.set(id, st)
@@ -400,7 +424,12 @@ export function createMesh(options: MeshOptions): Mesh {
       return
     }
     if (st.initiator) startLink(st, nextGeneration())
-    else scheduleDial(st, config.dialAfterMs)
+    else {
+      // M44: we answer this pair, but a spare's offer is ready: it goes out now as a courtesy,
+      // instead of waiting for the initiator to build its own.
+      if (spareFor(iceTransportPolicyFor(config, st))) startLink(st, nextGeneration(), true)
+      scheduleDial(st, config.dialAfterMs)
+    }
     for (const message of pending.take(id, clock.now())) {
       if (peers.get(id) === st) handle(st, message)
     }

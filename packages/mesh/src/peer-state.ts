@@ -63,6 +63,8 @@ export interface PeerState {
   policy: RTCIceTransportPolicy
   /** SDP offers seen for the current generation (ours as initiator, the remote's as answerer). */
   offers: number
+  /** M44: the current link is our courtesy offer: we answer this pair (M5) but offered first. */
+  courtesy: boolean
   renegotiations: number
   health: MediaHealth
   createdAt: number
@@ -96,6 +98,7 @@ export function createPeerState(
     attempts: 0,
     policy: 'all',
     offers: 0,
+    courtesy: false,
     renegotiations: 0,
     health: new MediaHealth(),
     createdAt: clock.now(),
