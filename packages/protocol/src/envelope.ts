@@ -57,18 +57,18 @@ export async function deriveRoomKeys(roomId: string): Promise<Result<RoomKeys>> 
   try {
     const s = subtle()
     const ikm = await s.importKey('raw', utf8(room), 'HKDF', false, ['deriveBits', 'deriveKey'])
-    const tagBits = await s.deriveBits(
-      { name: 'HKDF', hash: 'SHA-256', salt: HKDF_SALT, info: TAG_INFO },
-      ikm,
-      256,
-    )
-    const key = await s.deriveKey(
-      { name: 'HKDF', hash: 'SHA-256', salt: HKDF_SALT, info: KEY_INFO },
-      ikm,
-      { name: 'AES-GCM', length: 256 },
-      false,
-      ['encrypt', 'decrypt'],
-    )
+    // Both at once: each WebCrypto call is a round trip to another thread, and a page joins only
+    // once both are done.
+    const [tagBits, key] = await Promise.all([
+      s.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: HKDF_SALT, info: TAG_INFO }, ikm, 256),
+      s.deriveKey(
+        { name: 'HKDF', hash: 'SHA-256', salt: HKDF_SALT, info: KEY_INFO },
+        ikm,
+        { name: 'AES-GCM', length: 256 },
+        false,
+        ['encrypt', 'decrypt'],
+      ),
+    ])
     const tag = toBase64Url(new Uint8Array(tagBits))
     const tagBytes = utf8(tag)
     const aad = new Uint8Array(AAD_PREFIX.length + 1 + tagBytes.length)
