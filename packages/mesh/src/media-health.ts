@@ -1,4 +1,4 @@
-import { ErrorCode, KibitzError, type Clock } from '@kibitz/protocol'
+import { ErrorCode, KibitzError, unrefTimer, type Clock } from '@kibitz/protocol'
 import type { LinkStats, PeerLink } from './peer-link.js'
 import type { PeerState } from './peer-state.js'
 
@@ -87,6 +87,6 @@ export function startMediaHealth(host: MediaHealthHost): () => void {
   const timer = clock.setInterval(() => {
     for (const st of host.peers()) if (st.open && st.link?.media) void check(st, st.link)
   }, every)
-  ;(timer as { unref?: () => void }).unref?.()
+  unrefTimer(timer)
   return () => clock.clearInterval(timer)
 }

@@ -7,6 +7,7 @@ import {
   type SdpMessage,
   type SignalMessage,
   type TimerHandle,
+  unrefTimer,
 } from '@kibitz/protocol'
 import { filterSdpCandidates, relayOnlyCandidates } from './candidates.js'
 import { drainQueues, linkClosed } from './closing.js'
@@ -179,7 +180,7 @@ export function createMesh(options: MeshOptions): Mesh {
         events.emit('open', { peer: st.id })
         setTimer(st, 'stats', FIRST_STATS_MS, () => void sample(st))
         // Sampling alone must never keep a process alive.
-        ;(st.timers.stats as { unref?: () => void } | null)?.unref?.()
+        unrefTimer(st.timers.stats)
       }),
       link.on('data', ({ data }) => {
         if (current()) receive(st, data)
@@ -459,7 +460,7 @@ export function createMesh(options: MeshOptions): Mesh {
         }, config.statsIntervalMs)
       : null
   // Sampling alone must never keep a process alive.
-  ;(statsTimer as { unref?: () => void } | null)?.unref?.()
+  unrefTimer(statsTimer)
   const stopHealth =
     media && config.mediaStallMs > 0
       ? startMediaHealth({

@@ -27,3 +27,11 @@ export const realClock: Clock = {
   setInterval: (fn, ms) => globalThis.setInterval(fn, ms),
   clearInterval: (h) => globalThis.clearInterval(h as ReturnType<typeof setInterval>),
 }
+
+/**
+ * Let a timer not keep a Node process alive on its own (Node's `unref`). Nothing happens to handles
+ * without one: browsers' numbers, manual clocks' handles.
+ */
+export function unrefTimer(handle: TimerHandle): void {
+  ;(handle as { unref?: () => void } | null)?.unref?.()
+}

@@ -300,5 +300,5 @@ export { MEDIA_LANES, type MediaLane } from './media.js'
 
 // Platform seams shared by every engine package (not wire format).
 export { Emitter } from './emitter.js'
-export { realClock } from './clock.js'
+export { realClock, unrefTimer } from './clock.js'
 export type { Clock, TimerHandle } from './clock.js'
